@@ -1,0 +1,74 @@
+"""Generator families: charts of the Wasserstein-2 space with a known metric.
+
+A family maps chart coordinates to a law :math:`P_x` and supplies the metric
+:math:`g` of :math:`W_2` in that chart, so that the kinetic term of an action
+is exact.
+"""
+
+import math
+from typing import Callable, NamedTuple
+
+import jax.numpy as jnp
+
+
+class Family(NamedTuple):
+    """A chart of :math:`W_2`.
+
+    Attributes
+    ----------
+    name
+        The family's name in configs.
+    coordinate_names
+        Names of the chart coordinates, in order.
+    metric_fn
+        ``metric_fn(chart) -> (n,)``: the diagonal of the metric tensor.
+    canonical_fn
+        ``canonical_fn(chart) -> (n,)``: the representative of the law with
+        the family's symmetries divided out (for ``gaussian``: width >= 0).
+    log_density_fn
+        ``log_density_fn(chart, x) -> log p_x(x)`` for points ``x``.
+    """
+
+    name: str
+    coordinate_names: tuple
+    metric_fn: Callable
+    canonical_fn: Callable
+    log_density_fn: Callable
+
+
+def _gaussian_canonical(chart):
+    return jnp.stack([chart[..., 0], jnp.abs(chart[..., 1])], axis=-1)
+
+
+def _gaussian_log_density(chart, x):
+    mean, width = chart[0], jnp.abs(chart[1])
+    z = (x - mean) / width
+    return -0.5 * z**2 - jnp.log(width) - 0.5 * math.log(2 * math.pi)
+
+
+GAUSSIAN = Family(
+    name="gaussian",
+    coordinate_names=("mean", "width"),
+    metric_fn=lambda chart: jnp.ones(2),
+    canonical_fn=_gaussian_canonical,
+    log_density_fn=_gaussian_log_density,
+)
+"""Gaussian laws :math:`N(m, s^2)` on the line, chart :math:`(m, s)`.
+
+:math:`W_2^2(N(m, s^2), N(m', s'^2)) = (m - m')^2 + (s - s')^2`, so the metric
+is flat. The width lives on the closed half-line: :math:`N(m, s^2) = N(m,
+(-s)^2)`, so a path through :math:`s = 0` is reflected there and densities and
+potentials use :math:`|s|`.
+"""
+
+FAMILIES = {"gaussian": GAUSSIAN}
+
+
+def get_family(name):
+    """The family called ``name``."""
+    try:
+        return FAMILIES[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown generator family {name!r}; allowed: {sorted(FAMILIES)}"
+        ) from None

@@ -1,0 +1,224 @@
+"""Potentials :math:`V` on a chart: the functional the training path descends.
+
+``gan`` is the GAN value :math:`C(P) = \\max_D V(D, P) = 2\\,\\mathrm{JSD}(P_{data}
+\\| P) - \\log 4`, whose Wasserstein gradient is the adversarial connection.
+``polynomial`` is a separable polynomial in the chart coordinates, for exact
+checks. Every density ratio is formed in log space (``logaddexp``), so V and
+its gradient stay finite when the generator sits far from the data.
+"""
+
+import math
+from typing import NamedTuple
+
+import jax.numpy as jnp
+import numpy as np
+from scipy.special import logsumexp as np_logsumexp
+
+from pathgan import data as data_module
+
+POTENTIALS = ("gan", "polynomial")
+
+#: A mixture with more components than this is tabulated (cubic Hermite).
+MAX_EXACT_COMPONENTS = 64
+
+
+def polynomial(coefficients, family, free):
+    """:math:`V(x) = \\sum_{j \\in free} \\sum_n c_n x_j^n` on canonical coordinates.
+
+    Parameters
+    ----------
+    coefficients
+        :math:`(c_0, c_1, \\dots)`, the same polynomial in every free
+        coordinate.
+    family
+        The generator family; the polynomial is evaluated on its canonical
+        coordinates (the absolute width for ``gaussian``), so that it respects
+        the family's reflection.
+    free
+        Indices of the free chart coordinates.
+
+    Returns
+    -------
+    potential_fn
+        ``potential_fn(chart) -> V``.
+    """
+    powers = jnp.asarray(coefficients, dtype=jnp.float64)
+    index = jnp.asarray(free)
+
+    def potential_fn(chart):
+        x = family.canonical_fn(chart)[index]
+        return jnp.sum(jnp.polyval(powers[::-1], x))
+
+    return potential_fn
+
+
+class LogDensityTable(NamedTuple):
+    """Values and first derivatives of a log density on a uniform grid."""
+
+    lower: float
+    step: float
+    values: jnp.ndarray
+    slopes: jnp.ndarray
+    curvature_lower: float
+    curvature_upper: float
+
+
+def _mixture_derivatives(target, x):
+    """Exact log density and its first two derivatives, in NumPy."""
+    z = (x[:, None] - target.centers) / target.widths
+    log_components = (
+        np.log(target.weights) - 0.5 * z**2 - np.log(target.widths)
+        - 0.5 * math.log(2 * math.pi)
+    )
+    value = np_logsumexp(log_components, axis=1)
+    resp = np.exp(log_components - value[:, None])
+    score = -z / target.widths
+    slope = np.sum(resp * score, axis=1)
+    curvature = np.sum(resp * (score**2 - target.widths**-2.0), axis=1) - slope**2
+    return value, slope, curvature
+
+
+def log_density_table(target, num_points=4096, margin=12.0):
+    """Tabulate ``log p_data`` for cheap evaluation at moving points.
+
+    The grid spans the components' centres widened by ``margin`` times the
+    largest width. Values and slopes are exact at the nodes; between them a
+    cubic Hermite interpolant is used (error :math:`O(\\delta^4 \\partial^4
+    \\log p)`, about 1e-11 for the Old Faithful density), beyond them the
+    second-order Taylor expansion at the edge, which keeps the tails
+    Gaussian.
+    """
+    lower = float(target.centers.min() - margin * target.widths.max())
+    upper = float(target.centers.max() + margin * target.widths.max())
+    grid = np.linspace(lower, upper, num_points)
+    values, slopes, curvatures = _mixture_derivatives(target, grid)
+    return LogDensityTable(
+        lower, grid[1] - grid[0], jnp.asarray(values), jnp.asarray(slopes),
+        float(curvatures[0]), float(curvatures[-1]),
+    )
+
+
+def tabulated_log_density(table, x):
+    """Evaluate a :class:`LogDensityTable` at points ``x``."""
+    n = table.values.shape[0]
+    upper = table.lower + (n - 1) * table.step
+    u = (x - table.lower) / table.step
+    i = jnp.clip(jnp.floor(u), 0, n - 2).astype(jnp.int32)
+    t = jnp.clip(u - i, 0.0, 1.0)
+    f0, f1 = table.values[i], table.values[i + 1]
+    d0, d1 = table.slopes[i] * table.step, table.slopes[i + 1] * table.step
+    t2, t3 = t * t, t * t * t
+    inside = (
+        (2 * t3 - 3 * t2 + 1) * f0 + (t3 - 2 * t2 + t) * d0
+        + (-2 * t3 + 3 * t2) * f1 + (t3 - t2) * d1
+    )
+    below = x - table.lower
+    above = x - upper
+    left = table.values[0] + table.slopes[0] * below + 0.5 * table.curvature_lower * below**2
+    right = table.values[-1] + table.slopes[-1] * above + 0.5 * table.curvature_upper * above**2
+    return jnp.where(below < 0, left, jnp.where(above > 0, right, inside))
+
+
+def data_log_density_fn(target):
+    """``log p_data`` as a JAX function: exact for small mixtures, tabulated else."""
+    if target.centers.size <= MAX_EXACT_COMPONENTS:
+        return lambda x: data_module.log_density(target, x)
+    table = log_density_table(target)
+    return lambda x: tabulated_log_density(table, x)
+
+
+class GanQuadrature(NamedTuple):
+    """Quadrature rules for the GAN value.
+
+    Attributes
+    ----------
+    data_points, data_weights
+        A fixed uniform grid over the data's support and trapezoid weights
+        times ``p_data`` there: :math:`E_{data}[f] \\approx \\sum_i q_i f(x_i)`.
+    data_log_density
+        ``log p_data`` on that grid.
+    generator_nodes, generator_weights
+        Standard-normal nodes :math:`z_j` on [-9, 9] and trapezoid weights
+        times the normal density: :math:`E_P[f] \\approx \\sum_j r_j f(m + s
+        z_j)` for :math:`P = N(m, s^2)`.
+    """
+
+    data_points: np.ndarray
+    data_weights: np.ndarray
+    data_log_density: np.ndarray
+    generator_nodes: np.ndarray
+    generator_weights: np.ndarray
+
+
+def gan_quadrature(target, num_data_points=512, num_generator_points=201):
+    """Build the quadrature rules of :func:`gan` for a data target.
+
+    .. warning::
+       The data grid has spacing ``(data span + 16 widths) / num_data_points``;
+       a generator narrower than about four spacings is under-resolved there
+       (for Old Faithful, standardized: widths below about 0.06). The
+       generator grid has spacing 0.09 in standard units; data features
+       narrower than about 0.15 generator widths are under-resolved there.
+       With the defaults the Old Faithful value is accurate to about 1e-9.
+    """
+    lower = float(np.min(target.centers - 8 * target.widths))
+    upper = float(np.max(target.centers + 8 * target.widths))
+    points = np.linspace(lower, upper, num_data_points)
+    trapezoid = np.full(num_data_points, points[1] - points[0])
+    trapezoid[[0, -1]] *= 0.5
+    log_p = np.asarray(data_module.log_density(target, points))
+    nodes = np.linspace(-9.0, 9.0, num_generator_points)
+    normal = np.exp(-0.5 * nodes**2) / math.sqrt(2 * math.pi)
+    node_weights = np.full(num_generator_points, nodes[1] - nodes[0]) * normal
+    node_weights[[0, -1]] *= 0.5
+    return GanQuadrature(points, trapezoid * np.exp(log_p), log_p, nodes, node_weights)
+
+
+def gan(target, family, quadrature=None):
+    """The GAN value :math:`C(P) = 2\\,\\mathrm{JSD}(P_{data} \\| P) - \\log 4`.
+
+    .. math::
+
+        C(P) = E_{data}[\\log D^*] + E_P[\\log(1 - D^*)], \\qquad
+        D^* = \\frac{p_{data}}{p_{data} + p}
+
+    The first expectation is a trapezoid rule on a fixed grid over the data,
+    the second one on a grid that moves with the generator; both log ratios
+    use ``logaddexp``. :math:`C \\in [-\\log 4, 0]`: it is :math:`-\\log 4` at
+    :math:`P = P_{data}` and tends to 0 as the supports separate.
+
+    Parameters
+    ----------
+    target
+        A :class:`pathgan.data.MixtureTarget`.
+    family
+        The generator family (``gaussian``).
+    quadrature
+        A :class:`GanQuadrature`; built from the target if ``None``.
+
+    References
+    ----------
+    I. Goodfellow et al., "Generative adversarial nets", NeurIPS 2014.
+    """
+    if family.name != "gaussian":
+        raise NotImplementedError(f"the gan potential is not available for {family.name!r}")
+    quad = quadrature or gan_quadrature(target)
+    log_pd_fn = data_log_density_fn(target)
+    data_points = jnp.asarray(quad.data_points)
+    data_weights = jnp.asarray(quad.data_weights)
+    data_log_p = jnp.asarray(quad.data_log_density)
+    nodes = jnp.asarray(quad.generator_nodes)
+    node_weights = jnp.asarray(quad.generator_weights)
+    log_normal = -0.5 * nodes**2 - 0.5 * math.log(2 * math.pi)
+
+    def potential_fn(chart):
+        mean, width = chart[0], jnp.abs(chart[1])
+        log_p_gen = family.log_density_fn(chart, data_points)
+        log_d = data_log_p - jnp.logaddexp(data_log_p, log_p_gen)
+        data_term = jnp.sum(data_weights * log_d)
+        moving = mean + width * nodes
+        log_p_moving = log_normal - jnp.log(width)
+        log_one_minus_d = log_p_moving - jnp.logaddexp(log_pd_fn(moving), log_p_moving)
+        return data_term + jnp.sum(node_weights * log_one_minus_d)
+
+    return potential_fn

@@ -1,0 +1,96 @@
+"""The path problem: everything that defines the weight of a training path."""
+
+from typing import Callable, NamedTuple
+
+import jax.numpy as jnp
+import numpy as np
+
+from pathgan import families as families_module
+from pathgan.actions import ACTIONS, step_variance
+
+END_CONDITIONS = ("free", "fixed")
+
+
+class PathProblem(NamedTuple):
+    """A path ensemble's definition: family, potential, action, lattice, ends.
+
+    Attributes
+    ----------
+    family
+        A :class:`pathgan.families.Family`.
+    potential_fn
+        ``potential_fn(chart) -> V``.
+    start
+        The chart point :math:`x_0`, shape ``(n,)``.
+    free
+        Indices of the chart coordinates that move.
+    action
+        ``"onsager_machlup"`` or ``"euclidean"``.
+    noise_scale
+        :math:`\\varepsilon > 0`; paths are weighted by
+        :math:`\\exp(-S/\\varepsilon)`.
+    friction
+        :math:`\\gamma > 0` (``onsager_machlup``).
+    duration
+        :math:`T`.
+    time_slices
+        :math:`K`, the number of time steps; the lattice has ``K + 1`` points.
+    end
+        ``"free"`` or ``"fixed"``.
+    end_state
+        The chart point :math:`x_K` for a fixed end, else ``None``.
+    """
+
+    family: families_module.Family
+    potential_fn: Callable
+    start: np.ndarray
+    free: tuple
+    action: str = "onsager_machlup"
+    noise_scale: float = 0.05
+    friction: float = 1.0
+    duration: float = 4.0
+    time_slices: int = 64
+    end: str = "free"
+    end_state: np.ndarray | None = None
+
+    @property
+    def time_step(self):
+        """:math:`dt = T / K`."""
+        return self.duration / self.time_slices
+
+    @property
+    def times(self):
+        """The lattice times :math:`t_0, \\dots, t_K`."""
+        return np.linspace(0.0, self.duration, self.time_slices + 1)
+
+    @property
+    def metric(self):
+        """Diagonal of the metric on the free coordinates (constant charts)."""
+        full = self.family.metric_fn(jnp.asarray(self.start))
+        return jnp.asarray(full)[jnp.asarray(self.free)]
+
+    @property
+    def step_scale(self):
+        """Standard deviation of one free step, per free coordinate."""
+        variance = step_variance(self.action, self.noise_scale, self.time_step, self.friction)
+        return jnp.sqrt(variance / self.metric)
+
+    @property
+    def free_names(self):
+        """Names of the free coordinates."""
+        return tuple(self.family.coordinate_names[i] for i in self.free)
+
+
+def check_problem(problem):
+    """Raise ``ValueError`` for an inconsistent :class:`PathProblem`."""
+    if problem.action not in ACTIONS:
+        raise ValueError(f"action {problem.action!r}; allowed: {ACTIONS}")
+    if problem.end not in END_CONDITIONS:
+        raise ValueError(f"end {problem.end!r}; allowed: {END_CONDITIONS}")
+    if problem.end == "fixed" and problem.end_state is None:
+        raise ValueError("a fixed end needs an end_state")
+    if problem.time_slices < 2:
+        raise ValueError(f"time_slices = {problem.time_slices}; needs at least 2")
+    if not problem.free:
+        raise ValueError("no free coordinates")
+    return problem
