@@ -34,9 +34,12 @@ def gradient_flow(problem):
         x_next = x.at[free].add(-rate * grad_fn(x)[free] / problem.metric)
         return x_next, x_next
 
-    start = jnp.asarray(problem.start, dtype=jnp.float64)
-    _, rest = jax.lax.scan(step, start, None, length=problem.time_slices)
-    return jnp.concatenate([start[None], rest])
+    @jax.jit
+    def run(start):
+        _, rest = jax.lax.scan(step, start, None, length=problem.time_slices)
+        return jnp.concatenate([start[None], rest])
+
+    return run(jnp.asarray(problem.start, dtype=jnp.float64))
 
 
 class MinimumActionPath(NamedTuple):
@@ -88,28 +91,28 @@ def minimum_action_path(problem, initial_path=None, tolerance=1e-9, max_iteratio
     start_path = _starting_path(problem) if initial_path is None else initial_path
     shape = whitening.noise_shape(problem)
 
-    @jax.jit
     def objective(flat):
         noise = flat.reshape(shape)
         return action(whitening.path_from_noise(problem, noise)) / problem.noise_scale
 
     value_and_grad = jax.jit(jax.value_and_grad(objective))
+    to_noise = jax.jit(lambda path: whitening.noise_from_path(problem, path))
+    to_path = jax.jit(lambda noise: whitening.path_from_noise(problem, noise))
 
     def fun(flat):
         value, grad = value_and_grad(jnp.asarray(flat))
         return float(value), np.asarray(grad, dtype=np.float64)
 
-    x0 = np.asarray(whitening.noise_from_path(problem, jnp.asarray(start_path))).ravel()
+    x0 = np.asarray(to_noise(jnp.asarray(start_path))).ravel()
     result = scipy.optimize.minimize(
         fun, x0, jac=True, method="L-BFGS-B",
         options={"maxiter": max_iterations, "gtol": tolerance, "ftol": 1e-15},
     )
-    noise = jnp.asarray(result.x).reshape(shape)
-    path = np.asarray(whitening.path_from_noise(problem, noise))
-    _, grad = fun(result.x)
+    path = np.asarray(to_path(jnp.asarray(result.x).reshape(shape)))
+    value, grad = fun(result.x)
     return MinimumActionPath(
         path=path,
-        action=float(action(jnp.asarray(path))),
+        action=value * problem.noise_scale,
         gradient_norm=float(np.max(np.abs(grad))) if grad.size else 0.0,
         iterations=int(result.nit),
         converged=bool(result.success) or float(np.max(np.abs(grad))) < 1e-6,

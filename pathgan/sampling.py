@@ -2,6 +2,7 @@
 
 import time
 import warnings
+from functools import partial
 
 import arviz as az
 import jax
@@ -84,19 +85,27 @@ def _site(parameterization):
 
 
 def _initial_values(problem, parameterization, init_path, num_chains, jitter, rng_key):
+    """Site values of each chain's start and the paths they map to."""
     shape = whitening.noise_shape(problem)
-    kick = jitter * jax.random.normal(rng_key, (num_chains, *shape))
-    if parameterization == "whitened":
-        centre = whitening.noise_from_path(problem, jnp.asarray(init_path))
-        return centre + kick
-    centre = whitening.moving_slices(problem, jnp.asarray(init_path))
-    return centre + kick * problem.step_scale
+
+    @jax.jit
+    def start(init_path, rng_key):
+        kick = jitter * jax.random.normal(rng_key, (num_chains, *shape))
+        if parameterization == "whitened":
+            values = whitening.noise_from_path(problem, init_path) + kick
+            to_path = partial(whitening.path_from_noise, problem)
+        else:
+            values = whitening.moving_slices(problem, init_path) + kick * problem.step_scale
+            to_path = partial(whitening.embed, problem)
+        return values, jax.vmap(to_path)(values)
+
+    return start(jnp.asarray(init_path), rng_key)
 
 
 def check_finite_start(problem, paths):
     """Raise :class:`NonFiniteStartError` naming the first bad chain and slice."""
-    value_fn = jax.vmap(jax.vmap(problem.potential_fn))
-    grad_fn = jax.vmap(jax.vmap(jax.grad(problem.potential_fn)))
+    value_fn = jax.jit(jax.vmap(jax.vmap(problem.potential_fn)))
+    grad_fn = jax.jit(jax.vmap(jax.vmap(jax.grad(problem.potential_fn))))
     values = np.asarray(value_fn(paths))
     grads = np.asarray(grad_fn(paths))
     bad = ~np.isfinite(values) | ~np.all(np.isfinite(grads), axis=-1)
@@ -189,13 +198,9 @@ def sample_paths(
     minimum = minimum_action_path(problem)
     start_path = minimum.path if init_path is None else init_path
     key_init, key_run = jax.random.split(rng_key)
-    init = _initial_values(
+    init, init_paths = _initial_values(
         problem, parameterization, start_path, num_chains, init_jitter, key_init
     )
-    if parameterization == "whitened":
-        init_paths = jax.vmap(lambda z: whitening.path_from_noise(problem, z))(init)
-    else:
-        init_paths = jax.vmap(lambda z: whitening.embed(problem, z))(init)
     check_finite_start(problem, init_paths)
     kernel = NUTS(
         path_model(problem, parameterization),

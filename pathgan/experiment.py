@@ -1,0 +1,270 @@
+"""The experiment runner: a validated config in, a result folder out.
+
+A result folder holds ``paths.nc`` (ArviZ InferenceData, with the config and
+library versions in its attributes), ``summary.json`` and ``figures/*.png``.
+It is written under a temporary name and renamed into place, so a folder is
+either complete or absent.
+"""
+
+import importlib.metadata
+import json
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+
+import jax
+import matplotlib
+import numpy as np
+
+from pathgan import data as data_module
+from pathgan import potentials
+from pathgan.families import get_family
+from pathgan.observables import action_statistics, barrier_location, hop_times
+from pathgan.problem import PathProblem, check_problem
+from pathgan.sampling import diagnostics, exact_paths, sample_paths
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from pathgan import plots  # noqa: E402
+
+log = logging.getLogger("pathgan")
+
+VERSIONED = ("pathgan", "jax", "numpyro", "arviz", "numpy", "scipy")
+
+
+class ResultExistsError(FileExistsError):
+    """The output folder exists and ``force`` was not given."""
+
+
+def build_target(config, base_dir=Path(".")):
+    """The data target of a config, or ``None`` for a polynomial potential."""
+    data = config.data
+    if config.potential.kind == "polynomial":
+        return None
+    if data.source == "two_modes":
+        centers = data.centers or [-2.0, 2.0]
+        widths = data.widths or [0.5, 0.5]
+        weights = data.weights or [0.5, 0.5]
+        return data_module.gaussian_mixture(
+            centers, widths, weights,
+            description=f"two_modes: centers {centers}, widths {widths}, weights {weights}",
+        )
+    source = data.source
+    if source not in data_module.BUILTIN_DATASETS:
+        path = Path(source)
+        source = str(path if path.is_absolute() else base_dir / path)
+    samples, description = data_module.load_samples(
+        source, data.column_list, data.standardize
+    )
+    return data_module.kernel_density(samples, data.bandwidth, description)
+
+
+def build_problem(config, target):
+    """The :class:`PathProblem` a config describes."""
+    family = get_family(config.generator.family)
+    names = family.coordinate_names
+    free = tuple(names.index(n) for n in names if n in config.generator.free)
+    start = np.array([getattr(config.generator.start, n) for n in names], dtype=float)
+    if config.potential.kind == "polynomial":
+        potential_fn = potentials.polynomial(config.potential.coefficients, family, free)
+    else:
+        potential_fn = potentials.gan(target, family)
+    end_state = None
+    if config.path.end == "fixed":
+        given = config.path.end_state
+        end_state = np.array(
+            [getattr(given, n) if getattr(given, n) is not None else start[i]
+             for i, n in enumerate(names)],
+            dtype=float,
+        )
+    problem = PathProblem(
+        family=family,
+        potential_fn=potential_fn,
+        start=start,
+        free=free,
+        action=config.path.action,
+        noise_scale=config.noise.scale,
+        friction=config.path.friction,
+        duration=config.path.duration,
+        time_slices=config.path.slices,
+        end=config.path.end,
+        end_state=end_state,
+    )
+    return check_problem(problem)
+
+
+def versions():
+    """Installed versions of pathgan and the libraries it rests on."""
+    found = {}
+    for name in VERSIONED:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            found[name] = "unknown"
+    return found
+
+
+def sample(config, problem, progress=False):
+    """Draw the ensemble a config asks for; returns InferenceData."""
+    sampler = config.sampler
+    key = jax.random.PRNGKey(config.seed)
+    if sampler.method == "exact":
+        return exact_paths(problem, key, sampler.chains, sampler.draws)
+    return sample_paths(
+        problem,
+        key,
+        num_chains=sampler.chains,
+        num_warmup=sampler.warmup,
+        num_samples=sampler.draws,
+        parameterization=sampler.parameterization,
+        init_jitter=sampler.init_jitter,
+        target_accept=sampler.target_accept,
+        max_tree_depth=sampler.max_tree_depth,
+        chain_method=sampler.chain_method,
+        progress_bar=progress,
+    )
+
+
+def hop_analysis(problem, idata):
+    """Hop times when one coordinate is pinned between two points, else None."""
+    if problem.end != "fixed" or len(problem.free) != 1:
+        return None
+    coordinate = problem.free[0]
+    if problem.start[coordinate] == problem.end_state[coordinate]:
+        return None
+    barrier = barrier_location(
+        problem.potential_fn, problem.start, problem.end_state, coordinate
+    )
+    name = problem.family.coordinate_names[coordinate]
+    values = idata.posterior["path"].sel(coordinate=name).values
+    times = hop_times(values, problem.times, barrier)
+    finite = times[np.isfinite(times)]
+    summary = {"coordinate": name, "barrier": barrier, "paths": int(times.size),
+               "paths_without_hop": int(times.size - finite.size)}
+    if finite.size:
+        q05, q50, q95 = np.percentile(finite, [5, 50, 95])
+        summary.update(mean=float(finite.mean()), std=float(finite.std(ddof=1)),
+                       q05=float(q05), median=float(q50), q95=float(q95))
+    return summary, times
+
+
+def summarize(config, problem, idata, hops=None):
+    """The ``summary.json`` contract as a dict."""
+    stats = action_statistics(idata.posterior["action"].values, problem.noise_scale)
+    means = idata.posterior["path"].sel(coordinate="mean").values
+    observables = {
+        "action_mean": stats["action_mean"],
+        "action_std": stats["action_std"],
+        "specific_heat": stats["specific_heat"],
+        "order_parameter": float(means.mean()),
+        "final_state_mean": {
+            name: float(idata.posterior["path"].sel(coordinate=name).values[..., -1].mean())
+            for name in problem.family.coordinate_names
+        },
+    }
+    if hops is not None:
+        observables["hop_time"] = hops
+    constant = idata.constant_data
+    return {
+        "name": config.name,
+        "noise_scale": problem.noise_scale,
+        "method": config.sampler.method,
+        "action": problem.action,
+        "end": problem.end,
+        "time_slices": problem.time_slices,
+        "duration": problem.duration,
+        "chains": int(idata.posterior.sizes["chain"]),
+        "draws": int(idata.posterior.sizes["draw"]),
+        "diagnostics": diagnostics(problem, idata),
+        "classical": {
+            "minimum_action": float(constant.attrs["minimum_action"]),
+            "minimum_converged": bool(constant.attrs["minimum_converged"]),
+        },
+        "observables": observables,
+        "versions": versions(),
+    }
+
+
+def write_figures(folder, problem, target, idata, hop_values=None):
+    """Draw every figure of a run into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    names = problem.free_names
+    fig, axes = plt.subplots(1, len(names), figsize=(6 * len(names), 3.8), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        plots.plot_path_fan(idata, name, ax=ax)
+    fig.tight_layout()
+    fig.savefig(folder / "path_fan.png", dpi=120)
+    plt.close(fig)
+
+    axes = plots.plot_density_over_time(idata, problem.family, target)
+    axes[0].figure.tight_layout()
+    axes[0].figure.savefig(folder / "density.png", dpi=120)
+    plt.close(axes[0].figure)
+
+    fig = plots.plot_diagnostics(idata, problem)
+    fig.savefig(folder / "diagnostics.png", dpi=110)
+    plt.close(fig)
+
+    if hop_values is not None:
+        ax = plots.plot_hop_times(hop_values, problem.duration)
+        ax.figure.tight_layout()
+        ax.figure.savefig(folder / "hop_times.png", dpi=120)
+        plt.close(ax.figure)
+
+
+def _replace(temporary, out_dir, force):
+    out_dir = Path(out_dir)
+    if out_dir.exists():
+        if not force:
+            raise ResultExistsError(f"{out_dir} exists; pass --force to replace it")
+        trash = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+        out_dir.rename(trash / out_dir.name)
+        temporary.rename(out_dir)
+        shutil.rmtree(trash)
+    else:
+        temporary.rename(out_dir)
+
+
+def run_experiment(config, out_dir, force=False, progress=False, base_dir=Path("."),
+                   config_text=""):
+    """Run one experiment and write its result folder atomically.
+
+    Returns the summary dict. Raises :class:`ResultExistsError` before any
+    work if ``out_dir`` exists and ``force`` is false.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not force:
+        raise ResultExistsError(f"{out_dir} exists; pass --force to replace it")
+    target = build_target(config, base_dir)
+    if target is not None:
+        log.info("data: %s (bandwidth %.4g)", target.description, target.widths.max())
+    problem = build_problem(config, target)
+    log.info(
+        "sampling %s: %s action, %s end, K=%d, eps=%g, %d chains x %d draws",
+        config.name, problem.action, problem.end, problem.time_slices,
+        problem.noise_scale, config.sampler.chains, config.sampler.draws,
+    )
+    idata = sample(config, problem, progress=progress)
+    hop = hop_analysis(problem, idata)
+    summary = summarize(config, problem, idata, hop[0] if hop else None)
+    idata.posterior.attrs.update(
+        config=json.dumps(config.model_dump(mode="json")),
+        config_toml=config_text,
+        base_dir=str(base_dir),
+        versions=json.dumps(summary["versions"]),
+    )
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    temporary = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    try:
+        idata.to_netcdf(str(temporary / "paths.nc"), engine="h5netcdf")
+        (temporary / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        log.info("drawing figures")
+        write_figures(temporary / "figures", problem, target, idata,
+                      hop[1] if hop else None)
+        _replace(temporary, out_dir, force)
+    finally:
+        if temporary.exists():
+            shutil.rmtree(temporary)
+    return summary

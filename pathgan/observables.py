@@ -1,0 +1,65 @@
+"""Observables of a path ensemble."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+def action_statistics(actions, noise_scale):
+    """Mean action and specific heat :math:`\\mathrm{Var}(S)/\\varepsilon^2`.
+
+    ``actions`` holds one action per draw (any shape). The specific heat is
+    the fluctuation of the action in units of the noise scale; for a quadratic
+    action with ``n`` sampled coordinates it is ``n / 2``.
+    """
+    actions = np.asarray(actions, dtype=np.float64).ravel()
+    return {
+        "action_mean": float(actions.mean()),
+        "action_std": float(actions.std(ddof=1)),
+        "specific_heat": float(actions.var(ddof=1) / noise_scale**2),
+    }
+
+
+def barrier_location(potential_fn, start, end, coordinate, num_points=801):
+    """Where V peaks on the straight line between two chart points.
+
+    Returns the value of ``coordinate`` at the maximum of V along the segment;
+    that is the saddle a hop between the wells at ``start`` and ``end`` has to
+    cross when only this coordinate moves.
+    """
+    fractions = np.linspace(0.0, 1.0, num_points)
+    points = np.asarray(start)[None] + fractions[:, None] * (
+        np.asarray(end) - np.asarray(start)
+    )[None]
+    values = np.asarray(jax.vmap(potential_fn)(jnp.asarray(points)))
+    return float(points[int(np.argmax(values)), coordinate])
+
+
+def hop_times(paths, times, barrier):
+    """First time each path crosses ``barrier``, linearly interpolated.
+
+    Parameters
+    ----------
+    paths
+        Array ``(..., K + 1)`` of one coordinate along each path.
+    times
+        The lattice times.
+    barrier
+        The crossing level.
+
+    Returns
+    -------
+    times
+        Array ``(...)``; ``nan`` for a path that never crosses.
+    """
+    paths = np.asarray(paths, dtype=np.float64)
+    side = np.sign(paths - barrier)
+    crossed = side != side[..., :1]
+    first = np.argmax(crossed, axis=-1)
+    never = ~crossed.any(axis=-1)
+    first = np.where(never, 1, first)
+    before = np.take_along_axis(paths, (first - 1)[..., None], axis=-1)[..., 0]
+    after = np.take_along_axis(paths, first[..., None], axis=-1)[..., 0]
+    fraction = (barrier - before) / (after - before)
+    result = times[first - 1] + fraction * (times[1] - times[0])
+    return np.where(never, np.nan, result)

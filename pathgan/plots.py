@@ -1,0 +1,143 @@
+"""Figures of path ensembles. Each function takes data and an optional ``ax``
+and returns the axes; none calls ``plt.show()``."""
+
+import math
+
+import arviz as az
+import matplotlib.pyplot as plt
+import numpy as np
+
+from pathgan import data as data_module
+
+FLOW_STYLE = {"color": "black", "linestyle": "--", "linewidth": 1.5}
+MINIMUM_STYLE = {"color": "tab:red", "linewidth": 1.5}
+BAND_COLOR = "tab:blue"
+
+
+def _draws(idata, coordinate):
+    path = idata.posterior["path"].sel(coordinate=coordinate)
+    return path.stack(sample=("chain", "draw")).transpose("sample", "time").values
+
+
+def plot_path_fan(idata, coordinate, ax=None, num_single_paths=5, seed=0):
+    """The path ensemble of one chart coordinate against time.
+
+    Shows the gradient flow, the minimum-action path, the ensemble median,
+    its 50% and 90% bands and a few single paths.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    times = idata.posterior["time"].values
+    draws = _draws(idata, coordinate)
+    low90, low50, median, high50, high90 = np.percentile(
+        draws, [5, 25, 50, 75, 95], axis=0
+    )
+    ax.fill_between(times, low90, high90, color=BAND_COLOR, alpha=0.18, label="90% band")
+    ax.fill_between(times, low50, high50, color=BAND_COLOR, alpha=0.35, label="50% band")
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(draws.shape[0], size=min(num_single_paths, draws.shape[0]),
+                        replace=False)
+    for i, index in enumerate(chosen):
+        ax.plot(times, draws[index], color="0.45", linewidth=0.6,
+                label="single paths" if i == 0 else None)
+    ax.plot(times, median, color=BAND_COLOR, linewidth=2, label="ensemble median")
+    constant = idata.constant_data
+    ax.plot(times, constant["gradient_flow"].sel(coordinate=coordinate),
+            label="gradient flow", **FLOW_STYLE)
+    ax.plot(times, constant["minimum_action_path"].sel(coordinate=coordinate),
+            label="minimum-action path", **MINIMUM_STYLE)
+    ax.set_xlabel("training time t")
+    ax.set_ylabel(coordinate)
+    ax.legend(fontsize="small", loc="best")
+    return ax
+
+
+def mean_density(idata, family, x, max_draws=800):
+    """Ensemble-mean generator density :math:`\\bar p_t(x)`, shape ``(time, x)``."""
+    path = idata.posterior["path"].stack(sample=("chain", "draw")).transpose(
+        "sample", "time", "coordinate"
+    ).values
+    stride = max(1, math.ceil(path.shape[0] / max_draws))
+    path = path[::stride]
+    if family.name != "gaussian":
+        raise NotImplementedError(f"density plot for family {family.name!r}")
+    mean = path[..., 0][..., None]
+    width = np.abs(path[..., 1])[..., None]
+    density = np.exp(-0.5 * ((x - mean) / width) ** 2) / (width * math.sqrt(2 * math.pi))
+    return density.mean(axis=0)
+
+
+def plot_density_over_time(idata, family, target, axes=None, num_points=300):
+    """The ensemble-mean density over (t, x) as an image, the data density beside.
+
+    ``axes`` is a pair ``(image_ax, data_ax)`` sharing the x axis of the
+    laws; a new figure is made if ``None``.
+    """
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(8, 3.8), sharey=True,
+                               gridspec_kw={"width_ratios": [4, 1]})
+    image_ax, data_ax = axes
+    times = idata.posterior["time"].values
+    path = idata.posterior["path"]
+    means = path.sel(coordinate="mean").values
+    widths = np.abs(path.sel(coordinate="width").values)
+    lower = [np.percentile(means - 3 * widths, 1)]
+    upper = [np.percentile(means + 3 * widths, 99)]
+    if target is not None:
+        lower.append(np.min(target.centers) - 3 * np.max(target.widths))
+        upper.append(np.max(target.centers) + 3 * np.max(target.widths))
+    lower, upper = min(lower), max(upper)
+    x = np.linspace(lower, upper, num_points)
+    density = mean_density(idata, family, x)
+    mesh = image_ax.pcolormesh(times, x, density.T, shading="auto", cmap="viridis")
+    plt.colorbar(mesh, ax=image_ax, label="ensemble-mean density")
+    image_ax.set_xlabel("training time t")
+    image_ax.set_ylabel("x")
+    image_ax.set_title("generator density over training")
+    if target is not None:
+        data_ax.plot(np.exp(np.asarray(data_module.log_density(target, x))), x,
+                     color="black")
+        if target.samples is not None:
+            data_ax.hist(target.samples, bins=40, orientation="horizontal", density=True,
+                         color="0.8")
+        data_ax.set_title("data")
+    else:
+        data_ax.set_title("no data target")
+    data_ax.set_xlabel("density")
+    return axes
+
+
+def plot_diagnostics(idata, problem, num_coordinates=4):
+    """ArviZ rank plots of a few path coordinates and the energy plot.
+
+    Returns the figure.
+    """
+    k = problem.time_slices
+    slices = sorted({max(1, k // 4), k // 2, min(k - 1, 3 * k // 4)})
+    selected = [(t, name) for name in problem.free_names for t in slices][:num_coordinates]
+    fig, axes = plt.subplots(1, len(selected) + 1, figsize=(3.2 * (len(selected) + 1), 3))
+    times = idata.posterior["time"].values
+    for ax, (t, name) in zip(axes[:-1], selected):
+        az.plot_rank(idata, var_names=["path"], coords={"time": [times[t]],
+                     "coordinate": [name]}, ax=ax)
+        ax.set_title(f"{name} at t={times[t]:.2f}", fontsize="small")
+    if "energy" in idata.sample_stats:
+        az.plot_energy(idata, ax=axes[-1])
+    else:
+        axes[-1].axis("off")
+        axes[-1].text(0.5, 0.5, "exact draws:\nno energy", ha="center", va="center")
+    fig.tight_layout()
+    return fig
+
+
+def plot_hop_times(hop_times, duration, ax=None):
+    """Histogram of hop times."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.2))
+    finite = np.asarray(hop_times)[np.isfinite(hop_times)]
+    ax.hist(finite, bins=40, range=(0, duration), density=True, color=BAND_COLOR)
+    ax.axvline(np.median(finite), color="black", linestyle="--", label="median")
+    ax.set_xlabel("hop time (first crossing of the barrier)")
+    ax.set_ylabel("density")
+    ax.legend(fontsize="small")
+    return ax
