@@ -1,0 +1,87 @@
+"""Shared fixtures: float64 on (importing pathgan does it), Agg backend."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import pathgan  # noqa: E402, F401
+from pathgan import data, families  # noqa: E402
+from pathgan.problem import PathProblem  # noqa: E402
+from pathgan.potentials import polynomial  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def faithful_target():
+    samples, text = data.load_samples("old_faithful", ["eruptions"], True)
+    return data.kernel_density(samples, "silverman", text)
+
+
+def quadratic_problem(action, end, omega=1.5, centre=0.4, noise_scale=0.1,
+                      time_slices=8, duration=2.0, friction=1.0, start=1.0, end_mean=-0.5):
+    """A problem whose action is quadratic: V = omega^2 (mean - centre)^2 / 2."""
+    coefficients = [0.5 * omega**2 * centre**2, -(omega**2) * centre, 0.5 * omega**2]
+    free = (0,)
+    return PathProblem(
+        family=families.GAUSSIAN,
+        potential_fn=polynomial(coefficients, families.GAUSSIAN, free),
+        start=np.array([start, 1.0]),
+        free=free,
+        action=action,
+        noise_scale=noise_scale,
+        friction=friction,
+        duration=duration,
+        time_slices=time_slices,
+        end=end,
+        end_state=np.array([end_mean, 1.0]) if end == "fixed" else None,
+    )
+
+
+def exact_gaussian(problem, omega=1.5, centre=0.4):
+    """Mean and precision of the moving slices of a quadratic path problem.
+
+    Built here from the action's formulas, independently of pathgan's code:
+    Onsager-Machlup is an AR(1) chain (bidiagonal square root of the
+    precision), the euclidean action a tridiagonal precision.
+    """
+    k = problem.time_slices
+    dt = problem.duration / k
+    eps = problem.noise_scale
+    gamma = problem.friction
+    x0 = problem.start[0]
+    fixed = problem.end == "fixed"
+    xk = problem.end_state[0] if fixed else None
+    n = k - 1 if fixed else k
+    if problem.action == "onsager_machlup":
+        rho = 1.0 - dt * omega**2 / gamma
+        shift = dt * omega**2 * centre / gamma
+        lower = np.zeros((k, n))
+        known = np.full(k, shift)
+        for row in range(k):
+            if row < n:
+                lower[row, row] = 1.0
+            if row >= 1:
+                lower[row, row - 1] = -rho
+        known[0] += rho * x0
+        if fixed:
+            known[k - 1] = shift - xk
+        variance = 2 * eps * dt / gamma
+        precision = lower.T @ lower / variance
+        linear = lower.T @ known / variance
+    else:
+        precision = np.zeros((n, n))
+        linear = np.zeros(n)
+        for i in range(n):
+            is_last_free = (not fixed) and i == n - 1
+            weight = 0.5 if is_last_free else 1.0
+            precision[i, i] = (1.0 if is_last_free else 2.0) / (eps * dt)
+            precision[i, i] += weight * dt * omega**2 / eps
+            linear[i] += weight * dt * omega**2 * centre / eps
+            if i + 1 < n:
+                precision[i, i + 1] = precision[i + 1, i] = -1.0 / (eps * dt)
+        linear[0] += x0 / (eps * dt)
+        if fixed:
+            linear[n - 1] += xk / (eps * dt)
+    return np.linalg.solve(precision, linear), precision
