@@ -127,6 +127,8 @@ def main(argv=None):
         level=logging.WARNING if args.quiet else logging.INFO,
         format="pathgan: %(message)s",
     )
+    # JAX logs its search for accelerators at INFO; that is not news to a user.
+    logging.getLogger("jax").setLevel(logging.WARNING)
     import pathgan  # noqa: F401  (float64 before any array exists)
 
     if args.command == "run":

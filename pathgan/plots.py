@@ -2,6 +2,7 @@
 and returns the axes; none calls ``plt.show()``."""
 
 import math
+import warnings
 
 import arviz as az
 import matplotlib.pyplot as plt
@@ -117,15 +118,19 @@ def plot_diagnostics(idata, problem, num_coordinates=4):
     selected = [(t, name) for name in problem.free_names for t in slices][:num_coordinates]
     fig, axes = plt.subplots(1, len(selected) + 1, figsize=(3.2 * (len(selected) + 1), 3))
     times = idata.posterior["time"].values
-    for ax, (t, name) in zip(axes[:-1], selected):
-        az.plot_rank(idata, var_names=["path"], coords={"time": [times[t]],
-                     "coordinate": [name]}, ax=ax)
-        ax.set_title(f"{name} at t={times[t]:.2f}", fontsize="small")
-    if "energy" in idata.sample_stats:
-        az.plot_energy(idata, ax=axes[-1])
-    else:
-        axes[-1].axis("off")
-        axes[-1].text(0.5, 0.5, "exact draws:\nno energy", ha="center", va="center")
+    with warnings.catch_warnings():
+        # ArviZ 0.23 calls a matplotlib helper that matplotlib 3.11 deprecates.
+        warnings.filterwarnings("ignore", message="Passing a dict or None as alias")
+        for ax, (t, name) in zip(axes[:-1], selected):
+            az.plot_rank(idata, var_names=["path"], coords={"time": [times[t]],
+                         "coordinate": [name]}, ax=ax)
+            ax.set_title(f"{name} at t={times[t]:.2f}", fontsize="small")
+        if "energy" in idata.sample_stats:
+            az.plot_energy(idata, ax=axes[-1])
+        else:
+            axes[-1].axis("off")
+            axes[-1].text(0.5, 0.5, "exact draws:\nno energy", ha="center",
+                          va="center")
     fig.tight_layout()
     return fig
 

@@ -1,0 +1,100 @@
+"""End-to-end command-line runs: outputs, atomic writes, clear failures."""
+
+import json
+import subprocess
+import sys
+
+import arviz as az
+import pytest
+
+from pathgan.cli import main
+
+TINY = """
+name = "tiny"
+seed = 3
+[generator]
+start = {{ mean = 1.0, width = 1.0 }}
+free = ["mean"]
+[potential]
+kind = "polynomial"
+coefficients = [0.0, 0.0, 0.5]
+[path]
+slices = 6
+duration = 1.0
+end = "{end}"
+{end_state}
+[noise]
+scale = 0.1
+[sampler]
+chains = 2
+warmup = 60
+draws = 60
+"""
+
+
+def _config(tmp_path, end="fixed"):
+    path = tmp_path / f"tiny_{end}.toml"
+    end_state = "end_state = { mean = -1.0 }" if end == "fixed" else ""
+    path.write_text(TINY.format(end=end, end_state=end_state))
+    return path
+
+
+def test_run_writes_the_result_folder(tmp_path, capsys):
+    out = tmp_path / "result"
+    assert main(["run", str(_config(tmp_path)), "--out", str(out), "-q"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["noise_scale"] == 0.1
+    for key in ("rhat_max", "ess_bulk_min", "divergences", "gradient_evaluations",
+                "seconds"):
+        assert key in summary["diagnostics"]
+    assert "action_mean" in summary["observables"]
+    assert summary["observables"]["hop_time"]["paths"] == 120
+    idata = az.from_netcdf(str(out / "paths.nc"))
+    assert idata.posterior["path"].shape == (2, 60, 7, 2)
+    assert json.loads(idata.posterior.attrs["config"])["name"] == "tiny"
+    names = sorted(p.name for p in (out / "figures").iterdir())
+    assert names == ["density.png", "diagnostics.png", "hop_times.png", "path_fan.png"]
+    assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
+
+    # A second run needs --force and leaves the first result untouched.
+    before = (out / "summary.json").read_bytes()
+    assert main(["run", str(_config(tmp_path)), "--out", str(out), "-q"]) == 2
+    assert "exists; pass --force" in capsys.readouterr().err
+    assert (out / "summary.json").read_bytes() == before
+
+    # Redrawing the figures from the folder alone.
+    assert main(["plot", str(out), "-q"]) == 0
+    assert (out / "figures" / "path_fan.png").is_file()
+
+
+def test_exact_method_from_the_command_line(tmp_path):
+    config = _config(tmp_path, end="free")
+    config.write_text(config.read_text() + 'method = "exact"\n')
+    out = tmp_path / "exact"
+    assert main(["run", str(config), "--out", str(out), "-q", "--force"]) == 0
+    assert json.loads((out / "summary.json").read_text())["method"] == "exact"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[path]\nslices = 0\n", "path.slices = 0"),
+        ("[noise]\nscale = \"loud\"\n", "noise.scale = 'loud'"),
+        ("[sampler]\nthinning = 2\n", "sampler.thinning: unknown key"),
+        ("[data]\nsource = \"nowhere.csv\"\ncolumns = [\"x\"]\n", "cannot read CSV file"),
+        ("[data]\ncolumns = [\"duration\"]\n", "'duration' is not a column"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, text, expected):
+    config = tmp_path / "bad.toml"
+    config.write_text(text)
+    out = tmp_path / "never"
+    result = subprocess.run(
+        [sys.executable, "-m", "pathgan", "run", str(config), "--out", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]

@@ -1,0 +1,72 @@
+"""Config validation: every bad input is one line naming key, value, choices."""
+
+import pytest
+
+from pathgan.config import ConfigError, load_config, parse_config
+
+BAD = [
+    ({"path": {"slices": 1}}, "path.slices = 1"),
+    ({"path": {"slices": "many"}}, "path.slices = 'many'"),
+    ({"path": {"colour": 3}}, "path.colour: unknown key; allowed keys here: action"),
+    ({"speed": 3}, "speed: unknown key"),
+    ({"path": {"end": "periodic"}}, "path.end = 'periodic': Input should be 'free' or"),
+    ({"path": {"action": "lagrangian"}}, "path.action = 'lagrangian'"),
+    ({"path": {"end": "fixed"}}, "path.end_state is required when path.end = 'fixed'"),
+    ({"path": {"end_state": {"mean": 1.0}}}, "path.end_state is only used"),
+    ({"noise": {"scale": 0.0}}, "noise.scale = 0.0: Input should be greater than 0"),
+    ({"noise": {"scale": -1.0}}, "noise.scale = -1.0"),
+    ({"generator": {"start": {"mean": 0.0, "width": -0.2}}}, "generator.start.width"),
+    ({"generator": {"free": ["mean", "skew"]}}, "generator.free[1] = 'skew'"),
+    ({"generator": {"free": []}}, "at least one coordinate must be free"),
+    ({"generator": {"family": "particles"}}, "generator.family = 'particles'"),
+    ({"potential": {"kind": "polynomial"}}, "potential.coefficients is required"),
+    ({"potential": {"coefficients": [1.0]}}, "potential.coefficients is only used"),
+    ({"potential": {"kind": "wasserstein"}}, "potential.kind = 'wasserstein'"),
+    ({"data": {"bandwidth": -0.1}}, "data.bandwidth = -0.1: allowed are 'silverman'"),
+    ({"data": {"source": "faithful.txt"}}, "data.source = 'faithful.txt'"),
+    ({"data": {"source": "x.csv"}}, "data.columns is required for a CSV source"),
+    ({"data": {"columns": ["eruptions", "waiting"]}}, "exactly one column"),
+    ({"data": {"source": "two_modes", "centers": [0.0], "widths": [1.0, 1.0]}},
+     "must have the same length"),
+    ({"sampler": {"chains": 0}}, "sampler.chains = 0"),
+    ({"sampler": {"chains": True}}, "sampler.chains = True"),
+    ({"sampler": {"target_accept": 1.5}}, "sampler.target_accept = 1.5"),
+    ({"sampler": {"method": "exact"}, "path": {"end": "fixed", "end_state": {"mean": 1.0}}},
+     "sampler.method = 'exact' needs"),
+    ({"generator": {"free": ["mean"]}, "path": {"end": "fixed",
+                                                "end_state": {"mean": 1.0, "width": 2.0}}},
+     "path.end_state.width = 2.0: 'width' is not free"),
+]
+
+
+@pytest.mark.parametrize(("mapping", "expected"), BAD)
+def test_bad_config_is_one_line_naming_the_key(mapping, expected):
+    with pytest.raises(ConfigError) as info:
+        parse_config(mapping)
+    message = str(info.value)
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_defaults_are_a_valid_experiment():
+    config = parse_config({})
+    assert config.path.action == "onsager_machlup" and config.data.source == "old_faithful"
+
+
+def test_unreadable_and_malformed_files(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read config"):
+        load_config(tmp_path / "missing.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[path\nslices = 3\n")
+    with pytest.raises(ConfigError, match="is not valid TOML"):
+        load_config(broken)
+
+
+def test_shipped_experiments_are_valid():
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "experiments"
+    configs = sorted(folder.glob("*.toml"))
+    assert configs
+    for path in configs:
+        load_config(path)
