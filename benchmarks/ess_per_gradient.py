@@ -99,6 +99,7 @@ COLUMNS = (
     ("problem", "problem"),
     ("K", "slices"),
     ("sampler", "sampler"),
+    ("warmup+draws", "iterations"),
     ("cap", "cap"),
     ("ESS bulk min", "ess"),
     ("gradients (kept)", "gradients"),
@@ -159,17 +160,32 @@ def tree_depth_cap(settings, parameterization, slices):
     return DEFAULT_DEPTH
 
 
+def iterations(settings, cap):
+    """Warmup and kept draws per chain of a run with tree-depth cap ``cap``.
+
+    Runs capped below :data:`DEFAULT_DEPTH` take ``capped_warmup`` and
+    ``capped_draws`` where those are set: a saturated trajectory costs
+    ``2**cap - 1`` gradients per draw, which can be unaffordable.
+    """
+    warmup, draws = settings["warmup"], settings["draws"]
+    if cap < DEFAULT_DEPTH:
+        warmup = settings.get("capped_warmup") or warmup
+        draws = settings.get("capped_draws") or draws
+    return warmup, draws
+
+
 def measure(name, slices, parameterization, settings):
     """Sample one configuration and return its row of results."""
     started = time.perf_counter()
     config, problem = problem_for(name, slices)
     cap = tree_depth_cap(settings, parameterization, slices)
+    warmup, draws = iterations(settings, cap)
     idata = sample_paths(
         problem,
         jax.random.PRNGKey(config.seed),
         num_chains=settings["chains"],
-        num_warmup=settings["warmup"],
-        num_samples=settings["draws"],
+        num_warmup=warmup,
+        num_samples=draws,
         parameterization=parameterization,
         max_tree_depth=cap,
     )
@@ -182,6 +198,7 @@ def measure(name, slices, parameterization, settings):
         "problem": name,
         "slices": slices,
         "sampler": parameterization,
+        "iterations": f"{warmup}+{draws}",
         "cap": cap,
         "ess": ess,
         "gradients": gradients,
@@ -189,7 +206,7 @@ def measure(name, slices, parameterization, settings):
         "ess_per_second": ess / seconds,
         "tree_depth": float(stats["tree_depth"].mean()),
         "saturated": found["tree_depth_saturated"],
-        "draws": settings["chains"] * settings["draws"],
+        "draws": settings["chains"] * draws,
         "divergences": found["divergences"],
         "rhat": found["rhat_max"],
         "step_size": float(stats["step_size"].mean()),
@@ -319,12 +336,16 @@ def settings_lines(settings, problems):
     lines = []
     for name in problems:
         s = settings[name]
-        lines.append(
+        line = (
             f"- `{name}`: {s['chains']} chains (vectorized), {s['warmup']} warmup "
             f"and {s['draws']} kept draws per chain, target acceptance 0.8, "
             f"tree-depth cap {DEFAULT_DEPTH} except the plain sampler at "
-            f"K >= {LARGE_SLICES}: {s['plain_depth']}; seed 0 for both samplers"
+            f"K >= {LARGE_SLICES}: {s['plain_depth']}"
         )
+        if s["plain_depth"] < DEFAULT_DEPTH:
+            warmup, draws = iterations(s, s["plain_depth"])
+            line += f", which runs {warmup} warmup and {draws} kept draws per chain"
+        lines.append(line + "; seed 0 for both samplers")
     return lines
 
 
@@ -438,6 +459,16 @@ def parse_arguments(argv=None):
         "(default: quadratic 10, faithful 8); every other run uses 10",
     )
     parser.add_argument(
+        "--capped-warmup", type=int,
+        help="warmup iterations per chain of the runs whose tree-depth cap is below "
+        f"{DEFAULT_DEPTH} (default: --warmup)",
+    )
+    parser.add_argument(
+        "--capped-draws", type=int,
+        help="kept draws per chain of the runs whose tree-depth cap is below "
+        f"{DEFAULT_DEPTH} (default: --draws)",
+    )
+    parser.add_argument(
         "--quick", action="store_true",
         help="K in {32, 128} and fewer draws (quadratic 200+200, faithful 100+100)",
     )
@@ -459,6 +490,8 @@ def chosen_settings(arguments):
             ("warmup", arguments.warmup),
             ("draws", arguments.draws),
             ("plain_depth", arguments.max_tree_depth),
+            ("capped_warmup", arguments.capped_warmup),
+            ("capped_draws", arguments.capped_draws),
         ):
             if given is not None:
                 values[key] = given

@@ -1,7 +1,7 @@
-"""pathgan: the training of a GAN as a path integral on Wasserstein space.
+r"""pathgan: the training of a GAN as a path integral on Wasserstein space.
 
 The generator's law moves on a chart of the Wasserstein-2 space; its training
-path, cut into time slices, is weighted by :math:`\\exp(-S/\\varepsilon)` and
+path, cut into time slices, is weighted by :math:`\exp(-S/\varepsilon)` and
 sampled with the No-U-Turn sampler. Importing pathgan switches JAX to float64
 before any array exists.
 """

@@ -1,9 +1,9 @@
-"""Actions :math:`S[x]` of a discretized path and the normalization of Z.
+r"""Actions :math:`S[x]` of a discretized path and the normalization of Z.
 
 A path is an array of shape ``(K + 1, n)``: the chart point :math:`x_k` at
-times :math:`t_k = k\\,dt`. Only the free chart coordinates move; the others
+times :math:`t_k = k\,dt`. Only the free chart coordinates move; the others
 keep their start value and carry no kinetic term. Every path is weighted by
-:math:`\\exp(-S/\\varepsilon)` with ``noise_scale`` :math:`\\varepsilon`.
+:math:`\exp(-S/\varepsilon)` with ``noise_scale`` :math:`\varepsilon`.
 """
 
 import math
@@ -15,15 +15,15 @@ ACTIONS = ("onsager_machlup", "euclidean")
 
 
 def step_variance(action, noise_scale, time_step, friction=1.0):
-    """Variance of one Gaussian step of the free part of an action.
+    r"""Variance of one Gaussian step of the free part of an action.
 
     .. math::
 
-        \\sigma^2 = \\varepsilon\\, dt \\ (\\text{euclidean}), \\qquad
-        \\sigma^2 = 2 \\varepsilon\\, dt / \\gamma \\ (\\text{onsager\\_machlup})
+        \sigma^2 = \varepsilon\, dt \ (\text{euclidean}), \qquad
+        \sigma^2 = 2 \varepsilon\, dt / \gamma \ (\text{onsager\_machlup})
 
     per unit of the metric; a chart coordinate with metric :math:`g_j` steps
-    with variance :math:`\\sigma^2 / g_j`.
+    with variance :math:`\sigma^2 / g_j`.
     """
     if action == "euclidean":
         return noise_scale * time_step
@@ -33,19 +33,19 @@ def step_variance(action, noise_scale, time_step, friction=1.0):
 
 
 def log_step_normalizer(action, noise_scale, time_step, friction, metric):
-    """Log normalizer of one time step, summed over the free coordinates.
+    r"""Log normalizer of one time step, summed over the free coordinates.
 
     Each step carries the normalizer of its Gaussian step,
 
     .. math::
 
-        \\log \\mathcal{N} = \\sum_j -\\tfrac12 \\log\\left(2\\pi \\sigma^2\\right)
-        + \\tfrac12 \\log g_j,
+        \log \mathcal{N} = \sum_j -\tfrac12 \log\left(2\pi \sigma^2\right)
+        + \tfrac12 \log g_j,
 
     so that a path with :math:`V = 0` and a free end has :math:`Z = 1`. That is
-    :math:`(2\\pi\\varepsilon\\,dt)^{-1/2}` per coordinate for ``euclidean`` and
-    :math:`(4\\pi\\varepsilon\\,dt/\\gamma)^{-1/2}` for ``onsager_machlup``.
-    :math:`Z = \\mathcal{N}^{K} \\int \\exp(-S/\\varepsilon) \\prod dx` over the
+    :math:`(2\pi\varepsilon\,dt)^{-1/2}` per coordinate for ``euclidean`` and
+    :math:`(4\pi\varepsilon\,dt/\gamma)^{-1/2}` for ``onsager_machlup``.
+    :math:`Z = \mathcal{N}^{K} \int \exp(-S/\varepsilon) \prod dx` over the
     free slices.
 
     Parameters
@@ -53,11 +53,11 @@ def log_step_normalizer(action, noise_scale, time_step, friction, metric):
     action
         ``"onsager_machlup"`` or ``"euclidean"``.
     noise_scale
-        :math:`\\varepsilon > 0`.
+        :math:`\varepsilon > 0`.
     time_step
         :math:`dt = T / K`.
     friction
-        :math:`\\gamma` (ignored by ``euclidean``).
+        :math:`\gamma` (ignored by ``euclidean``).
     metric
         The diagonal of the metric :math:`g` on the free coordinates.
     """
@@ -67,16 +67,16 @@ def log_step_normalizer(action, noise_scale, time_step, friction, metric):
 
 
 def onsager_machlup(path, potential_fn, time_step, friction, free, metric):
-    """Onsager–Machlup action of the overdamped noisy gradient flow.
+    r"""Onsager–Machlup action of the overdamped noisy gradient flow.
 
     .. math::
 
-        S = \\sum_{k=0}^{K-1} \\frac{\\gamma}{4\\,dt}
-            \\left|x_{k+1} - x_k + \\frac{dt}{\\gamma}\\, g^{-1}\\nabla V(x_k)
-            \\right|_g^2
+        S = \sum_{k=0}^{K-1} \frac{\gamma}{4\,dt}
+            \left|x_{k+1} - x_k + \frac{dt}{\gamma}\, g^{-1}\nabla V(x_k)
+            \right|_g^2
 
     the Euler–Maruyama discretization of
-    :math:`dx = -\\gamma^{-1} g^{-1}\\nabla V\\,dt + \\sqrt{2\\varepsilon/\\gamma}\\,dW`.
+    :math:`dx = -\gamma^{-1} g^{-1}\nabla V\,dt + \sqrt{2\varepsilon/\gamma}\,dW`.
     Its minimum over a free end is 0, attained by the explicit-Euler gradient
     flow.
     """
@@ -87,18 +87,18 @@ def onsager_machlup(path, potential_fn, time_step, friction, free, metric):
 
 
 def euclidean(path, potential_fn, time_step, free, metric):
-    """Euclidean (Wick-rotated) action of the paper's Lagrangian.
+    r"""Euclidean (Wick-rotated) action of the paper's Lagrangian.
 
     .. math::
 
-        S = \\sum_{k=0}^{K-1} \\left[\\frac{|x_{k+1} - x_k|_g^2}{2\\,dt}
-            + \\frac{dt}{2}\\left(V(x_k) + V(x_{k+1})\\right)\\right]
+        S = \sum_{k=0}^{K-1} \left[\frac{|x_{k+1} - x_k|_g^2}{2\,dt}
+            + \frac{dt}{2}\left(V(x_k) + V(x_{k+1})\right)\right]
 
     With the normalizer of :func:`log_step_normalizer` its path integral is
-    the imaginary-time propagator of :math:`H = -\\tfrac{\\varepsilon^2}{2}
-    \\Delta_g + V` built from the transfer kernel
-    :math:`T(x, y) = (2\\pi\\varepsilon\\,dt)^{-n/2}\\exp(-|x - y|^2/(2
-    \\varepsilon\\,dt) - dt\\,(V(x) + V(y))/(2\\varepsilon))`.
+    the imaginary-time propagator of :math:`H = -\tfrac{\varepsilon^2}{2}
+    \Delta_g + V` built from the transfer kernel
+    :math:`T(x, y) = (2\pi\varepsilon\,dt)^{-n/2}\exp(-|x - y|^2/(2
+    \varepsilon\,dt) - dt\,(V(x) + V(y))/(2\varepsilon))`.
     """
     values = jax.vmap(potential_fn)(path)
     x = path[:, free]
@@ -113,7 +113,12 @@ def action_fn(problem):
     metric = problem.metric
     if problem.action == "onsager_machlup":
         return lambda path: onsager_machlup(
-            path, problem.potential_fn, problem.time_step, problem.friction, free, metric
+            path,
+            problem.potential_fn,
+            problem.time_step,
+            problem.friction,
+            free,
+            metric,
         )
     if problem.action == "euclidean":
         return lambda path: euclidean(

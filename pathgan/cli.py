@@ -21,17 +21,26 @@ log = logging.getLogger("pathgan")
 def _parser():
     parser = argparse.ArgumentParser(
         prog="pathgan",
-        description="Sample GAN training paths as a path integral on Wasserstein space.",
+        description="Sample GAN training paths as a path integral on W2 space.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="sample one experiment from a TOML config")
     run.add_argument("config", type=Path, help="the experiment's TOML file")
-    run.add_argument("--out", type=Path, default=None,
-                     help="result folder (default: results/<config name>)")
-    run.add_argument("--force", action="store_true",
-                     help="replace an existing result folder")
-    run.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                     help="show the sampler's progress bar (default: on a terminal)")
+    run.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="result folder (default: results/<config name>)",
+    )
+    run.add_argument(
+        "--force", action="store_true", help="replace an existing result folder"
+    )
+    run.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show the sampler's progress bar (default: on a terminal)",
+    )
     run.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
     plot = commands.add_parser("plot", help="redraw the figures of a result folder")
     plot.add_argument("folder", type=Path)
@@ -58,7 +67,10 @@ def _run(args):
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     try:
         summary = run_experiment(
-            config, out, force=args.force, progress=progress,
+            config,
+            out,
+            force=args.force,
+            progress=progress,
             base_dir=args.config.resolve().parent,
             config_text=args.config.read_text(),
         )
@@ -70,7 +82,10 @@ def _run(args):
     log.info(
         "done in %.1f s: R-hat max %.4f, bulk ESS min %.0f, %d divergences, "
         "%d gradient evaluations",
-        diag["seconds"], diag["rhat_max"], diag["ess_bulk_min"], diag["divergences"],
+        diag["seconds"],
+        diag["rhat_max"],
+        diag["ess_bulk_min"],
+        diag["divergences"],
         diag["gradient_evaluations"],
     )
     if diag["divergences"]:
@@ -78,8 +93,9 @@ def _run(args):
     if diag.get("tree_depth_saturated"):
         log.warning("%d draws hit the maximum tree depth", diag["tree_depth_saturated"])
     if diag["rhat_max"] > 1.01:
-        log.warning("R-hat %.3f > 1.01: the chains disagree; sample longer",
-                    diag["rhat_max"])
+        log.warning(
+            "R-hat %.3f > 1.01: the chains disagree; sample longer", diag["rhat_max"]
+        )
     print(out)
     return 0
 
@@ -91,12 +107,18 @@ def _plot(args):
     import arviz as az
 
     from pathgan.config import ConfigError, parse_config
-    from pathgan.experiment import build_problem, build_target, hop_analysis, write_figures
+    from pathgan.experiment import (
+        build_problem,
+        build_target,
+        hop_analysis,
+        write_figures,
+    )
 
     path = args.folder / "paths.nc"
     if not path.is_file():
-        return _fail(f"{path} not found: is {args.folder} a pathgan result folder?",
-                     EXIT_INPUT)
+        return _fail(
+            f"{path} not found: is {args.folder} a pathgan result folder?", EXIT_INPUT
+        )
     idata = az.from_netcdf(str(path))
     try:
         config = parse_config(json.loads(idata.posterior.attrs["config"]))

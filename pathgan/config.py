@@ -74,16 +74,20 @@ class DataConfig(_Section):
                     f"data.{key} is only used with source 'two_modes' "
                     f"(source is {self.source!r})"
                 )
-        if self.source not in BUILTIN_DATASETS and not self.source.lower().endswith(".csv"):
+        if self.source not in BUILTIN_DATASETS and not self.source.lower().endswith(
+            ".csv"
+        ):
             raise ValueError(
                 f"data.source = {self.source!r}: allowed are 'two_modes', "
-                f"{', '.join(repr(b) for b in BUILTIN_DATASETS)} or a path ending in .csv"
+                f"{', '.join(repr(b) for b in BUILTIN_DATASETS)} "
+                "or a path ending in .csv"
             )
         if self.source not in BUILTIN_DATASETS and self.columns is None:
             raise ValueError("data.columns is required for a CSV source")
         if self.columns is not None and len(self.columns) != 1:
             raise ValueError(
-                f"data.columns = {self.columns}: the gaussian family is one-dimensional, "
+                f"data.columns = {self.columns}: the gaussian family is "
+                "one-dimensional, "
                 "so exactly one column is allowed"
             )
         return self
@@ -123,7 +127,9 @@ class GeneratorConfig(_Section):
     @classmethod
     def _unique(cls, value):
         if not value:
-            raise ValueError("at least one coordinate must be free; allowed: mean, width")
+            raise ValueError(
+                "at least one coordinate must be free; allowed: mean, width"
+            )
         if len(set(value)) != len(value):
             raise ValueError(f"repeated coordinate in {value}")
         return value
@@ -138,7 +144,9 @@ class PotentialConfig(_Section):
     @model_validator(mode="after")
     def _check(self):
         if self.kind == "polynomial" and not self.coefficients:
-            raise ValueError("potential.coefficients is required when kind = 'polynomial'")
+            raise ValueError(
+                "potential.coefficients is required when kind = 'polynomial'"
+            )
         if self.kind != "polynomial" and self.coefficients is not None:
             raise ValueError(
                 f"potential.coefficients is only used when kind = 'polynomial' "
@@ -205,7 +213,11 @@ class ExperimentConfig(_Section):
             for name in ("mean", "width"):
                 value = getattr(end, name)
                 start = getattr(self.generator.start, name)
-                if name not in self.generator.free and value is not None and value != start:
+                if (
+                    name not in self.generator.free
+                    and value is not None
+                    and value != start
+                ):
                     raise ValueError(
                         f"path.end_state.{name} = {value}: {name!r} is not free, so "
                         f"its end must equal its start ({start}) or be left out"
@@ -270,7 +282,9 @@ def load_config(path):
     try:
         text = path.read_bytes()
     except OSError as error:
-        raise ConfigError(f"cannot read config {str(path)!r}: {error.strerror}") from None
+        raise ConfigError(
+            f"cannot read config {str(path)!r}: {error.strerror}"
+        ) from None
     try:
         mapping = tomllib.loads(text.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:

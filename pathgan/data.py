@@ -25,7 +25,7 @@ class DataError(ValueError):
 
 
 class MixtureTarget(NamedTuple):
-    """A one-dimensional Gaussian mixture :math:`\\sum_i w_i N(c_i, s_i^2)`.
+    r"""A one-dimensional Gaussian mixture :math:`\sum_i w_i N(c_i, s_i^2)`.
 
     Attributes
     ----------
@@ -72,7 +72,7 @@ def gaussian_mixture(centers, widths, weights, description="gaussian mixture"):
 
 
 def bandwidth(samples, rule="silverman"):
-    """Kernel bandwidth of a one-dimensional sample.
+    r"""Kernel bandwidth of a one-dimensional sample.
 
     Parameters
     ----------
@@ -80,9 +80,9 @@ def bandwidth(samples, rule="silverman"):
         The observations.
     rule
         ``"silverman"`` gives Silverman's rule of thumb,
-        :math:`h = 0.9 \\min(\\hat\\sigma, \\mathrm{IQR}/1.34)\\, n^{-1/5}`;
-        ``"scott"`` gives :math:`h = 1.06\\, \\hat\\sigma\\, n^{-1/5}`; a positive
-        number is used as it is. :math:`\\hat\\sigma` is the sample standard
+        :math:`h = 0.9 \min(\hat\sigma, \mathrm{IQR}/1.34)\, n^{-1/5}`;
+        ``"scott"`` gives :math:`h = 1.06\, \hat\sigma\, n^{-1/5}`; a positive
+        number is used as it is. :math:`\hat\sigma` is the sample standard
         deviation (``ddof=1``).
 
     References
@@ -124,7 +124,9 @@ def read_csv_columns(path, columns):
     try:
         handle = open(path, newline="")
     except OSError as error:
-        raise DataError(f"cannot read CSV file {str(path)!r}: {error.strerror}") from None
+        raise DataError(
+            f"cannot read CSV file {str(path)!r}: {error.strerror}"
+        ) from None
     with handle:
         reader = csv.reader(handle)
         try:

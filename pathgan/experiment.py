@@ -48,8 +48,12 @@ def build_target(config, base_dir=Path(".")):
         widths = data.widths or [0.5, 0.5]
         weights = data.weights or [0.5, 0.5]
         return data_module.gaussian_mixture(
-            centers, widths, weights,
-            description=f"two_modes: centers {centers}, widths {widths}, weights {weights}",
+            centers,
+            widths,
+            weights,
+            description=(
+                f"two_modes: centers {centers}, widths {widths}, weights {weights}"
+            ),
         )
     source = data.source
     if source not in data_module.BUILTIN_DATASETS:
@@ -68,15 +72,19 @@ def build_problem(config, target):
     free = tuple(names.index(n) for n in names if n in config.generator.free)
     start = np.array([getattr(config.generator.start, n) for n in names], dtype=float)
     if config.potential.kind == "polynomial":
-        potential_fn = potentials.polynomial(config.potential.coefficients, family, free)
+        potential_fn = potentials.polynomial(
+            config.potential.coefficients, family, free
+        )
     else:
         potential_fn = potentials.gan(target, family)
     end_state = None
     if config.path.end == "fixed":
         given = config.path.end_state
         end_state = np.array(
-            [getattr(given, n) if getattr(given, n) is not None else start[i]
-             for i, n in enumerate(names)],
+            [
+                getattr(given, n) if getattr(given, n) is not None else start[i]
+                for i, n in enumerate(names)
+            ],
             dtype=float,
         )
     problem = PathProblem(
@@ -141,12 +149,21 @@ def hop_analysis(problem, idata):
     values = idata.posterior["path"].sel(coordinate=name).values
     times = hop_times(values, problem.times, barrier)
     finite = times[np.isfinite(times)]
-    summary = {"coordinate": name, "barrier": barrier, "paths": int(times.size),
-               "paths_without_hop": int(times.size - finite.size)}
+    summary = {
+        "coordinate": name,
+        "barrier": barrier,
+        "paths": int(times.size),
+        "paths_without_hop": int(times.size - finite.size),
+    }
     if finite.size:
         q05, q50, q95 = np.percentile(finite, [5, 50, 95])
-        summary.update(mean=float(finite.mean()), std=float(finite.std(ddof=1)),
-                       q05=float(q05), median=float(q50), q95=float(q95))
+        summary.update(
+            mean=float(finite.mean()),
+            std=float(finite.std(ddof=1)),
+            q05=float(q05),
+            median=float(q50),
+            q95=float(q95),
+        )
     return summary, times
 
 
@@ -160,7 +177,9 @@ def summarize(config, problem, idata, hops=None):
         "specific_heat": stats["specific_heat"],
         "order_parameter": float(means.mean()),
         "final_state_mean": {
-            name: float(idata.posterior["path"].sel(coordinate=name).values[..., -1].mean())
+            name: float(
+                idata.posterior["path"].sel(coordinate=name).values[..., -1].mean()
+            )
             for name in problem.family.coordinate_names
         },
     }
@@ -191,8 +210,10 @@ def write_figures(folder, problem, target, idata, hop_values=None):
     """Draw every figure of a run into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     names = problem.free_names
-    fig, axes = plt.subplots(1, len(names), figsize=(6 * len(names), 3.8), squeeze=False)
-    for ax, name in zip(axes[0], names):
+    fig, axes = plt.subplots(
+        1, len(names), figsize=(6 * len(names), 3.8), squeeze=False
+    )
+    for ax, name in zip(axes[0], names, strict=True):
         plots.plot_path_fan(idata, name, ax=ax)
     fig.tight_layout()
     fig.savefig(folder / "path_fan.png", dpi=120)
@@ -219,7 +240,9 @@ def _replace(temporary, out_dir, force):
     if out_dir.exists():
         if not force:
             raise ResultExistsError(f"{out_dir} exists; pass --force to replace it")
-        trash = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+        trash = Path(
+            tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent)
+        )
         out_dir.rename(trash / out_dir.name)
         temporary.rename(out_dir)
         shutil.rmtree(trash)
@@ -227,8 +250,9 @@ def _replace(temporary, out_dir, force):
         temporary.rename(out_dir)
 
 
-def run_experiment(config, out_dir, force=False, progress=False, base_dir=Path("."),
-                   config_text=""):
+def run_experiment(
+    config, out_dir, force=False, progress=False, base_dir=Path("."), config_text=""
+):
     """Run one experiment and write its result folder atomically.
 
     Returns the summary dict. Raises :class:`ResultExistsError` before any
@@ -243,8 +267,13 @@ def run_experiment(config, out_dir, force=False, progress=False, base_dir=Path("
     problem = build_problem(config, target)
     log.info(
         "sampling %s: %s action, %s end, K=%d, eps=%g, %d chains x %d draws",
-        config.name, problem.action, problem.end, problem.time_slices,
-        problem.noise_scale, config.sampler.chains, config.sampler.draws,
+        config.name,
+        problem.action,
+        problem.end,
+        problem.time_slices,
+        problem.noise_scale,
+        config.sampler.chains,
+        config.sampler.draws,
     )
     idata = sample(config, problem, progress=progress)
     hop = hop_analysis(problem, idata)
@@ -256,13 +285,16 @@ def run_experiment(config, out_dir, force=False, progress=False, base_dir=Path("
         versions=json.dumps(summary["versions"]),
     )
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    temporary = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    temporary = Path(
+        tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent)
+    )
     try:
         idata.to_netcdf(str(temporary / "paths.nc"), engine="h5netcdf")
         (temporary / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         log.info("drawing figures")
-        write_figures(temporary / "figures", problem, target, idata,
-                      hop[1] if hop else None)
+        write_figures(
+            temporary / "figures", problem, target, idata, hop[1] if hop else None
+        )
         _replace(temporary, out_dir, force)
     finally:
         if temporary.exists():

@@ -12,11 +12,11 @@ from pathgan.actions import action_fn
 
 
 def gradient_flow(problem):
-    """Explicit-Euler gradient flow on the problem's time lattice.
+    r"""Explicit-Euler gradient flow on the problem's time lattice.
 
     .. math::
 
-        x_{k+1} = x_k - \\frac{dt}{\\gamma}\\, g^{-1} \\nabla V(x_k)
+        x_{k+1} = x_k - \frac{dt}{\gamma}\, g^{-1} \nabla V(x_k)
 
     on the free coordinates, from the start :math:`x_0`; the end condition is
     ignored (the flow is the noise-free training path).
@@ -43,7 +43,7 @@ def gradient_flow(problem):
 
 
 class MinimumActionPath(NamedTuple):
-    """The minimum-action path and how it was found.
+    r"""The minimum-action path and how it was found.
 
     Attributes
     ----------
@@ -52,8 +52,8 @@ class MinimumActionPath(NamedTuple):
     action
         :math:`S` at the minimum.
     gradient_norm
-        The largest entry of :math:`|\\partial (S/\\varepsilon) / \\partial
-        \\xi|` there, in whitened coordinates.
+        The largest entry of :math:`|\partial (S/\varepsilon) / \partial
+        \xi|` there, in whitened coordinates.
     iterations
         Optimizer iterations.
     converged
@@ -77,11 +77,13 @@ def _starting_path(problem):
     return flow.at[:, free].add(fraction[:, None] * miss)
 
 
-def minimum_action_path(problem, initial_path=None, tolerance=1e-9, max_iterations=5000):
-    """Minimize the action over the free slices, with the configured ends.
+def minimum_action_path(
+    problem, initial_path=None, tolerance=1e-9, max_iterations=5000
+):
+    r"""Minimize the action over the free slices, with the configured ends.
 
     The search runs in whitened coordinates (:mod:`pathgan.whitening`), where
-    the Hessian of :math:`S/\\varepsilon` is the identity plus the potential's
+    the Hessian of :math:`S/\varepsilon` is the identity plus the potential's
     part, with SciPy's L-BFGS-B and exact JAX gradients. It starts from
     ``initial_path``, by default the gradient flow (shifted linearly to meet a
     fixed end). For ``onsager_machlup`` with a free end the minimum is the
@@ -105,7 +107,10 @@ def minimum_action_path(problem, initial_path=None, tolerance=1e-9, max_iteratio
 
     x0 = np.asarray(to_noise(jnp.asarray(start_path))).ravel()
     result = scipy.optimize.minimize(
-        fun, x0, jac=True, method="L-BFGS-B",
+        fun,
+        x0,
+        jac=True,
+        method="L-BFGS-B",
         options={"maxiter": max_iterations, "gtol": tolerance, "ftol": 1e-15},
     )
     path = np.asarray(to_path(jnp.asarray(result.x).reshape(shape)))

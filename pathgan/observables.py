@@ -6,7 +6,7 @@ import numpy as np
 
 
 def action_statistics(actions, noise_scale):
-    """Mean action and specific heat :math:`\\mathrm{Var}(S)/\\varepsilon^2`.
+    r"""Mean action and specific heat :math:`\mathrm{Var}(S)/\varepsilon^2`.
 
     ``actions`` holds one action per draw (any shape). The specific heat is
     the fluctuation of the action in units of the noise scale; for a quadratic
@@ -28,9 +28,10 @@ def barrier_location(potential_fn, start, end, coordinate, num_points=801):
     cross when only this coordinate moves.
     """
     fractions = np.linspace(0.0, 1.0, num_points)
-    points = np.asarray(start)[None] + fractions[:, None] * (
-        np.asarray(end) - np.asarray(start)
-    )[None]
+    points = (
+        np.asarray(start)[None]
+        + fractions[:, None] * (np.asarray(end) - np.asarray(start))[None]
+    )
     values = np.asarray(jax.vmap(potential_fn)(jnp.asarray(points)))
     return float(points[int(np.argmax(values)), coordinate])
 

@@ -1,5 +1,8 @@
-"""Figures of path ensembles. Each function takes data and an optional ``ax``
-and returns the axes; none calls ``plt.show()``."""
+"""Figures of path ensembles.
+
+Each function takes data and an optional ``ax`` and returns the axes; none
+calls ``plt.show()``.
+"""
 
 import math
 import warnings
@@ -33,20 +36,38 @@ def plot_path_fan(idata, coordinate, ax=None, num_single_paths=5, seed=0):
     low90, low50, median, high50, high90 = np.percentile(
         draws, [5, 25, 50, 75, 95], axis=0
     )
-    ax.fill_between(times, low90, high90, color=BAND_COLOR, alpha=0.18, label="90% band")
-    ax.fill_between(times, low50, high50, color=BAND_COLOR, alpha=0.35, label="50% band")
+    ax.fill_between(
+        times, low90, high90, color=BAND_COLOR, alpha=0.18, label="90% band"
+    )
+    ax.fill_between(
+        times, low50, high50, color=BAND_COLOR, alpha=0.35, label="50% band"
+    )
     rng = np.random.default_rng(seed)
-    chosen = rng.choice(draws.shape[0], size=min(num_single_paths, draws.shape[0]),
-                        replace=False)
+    chosen = rng.choice(
+        draws.shape[0], size=min(num_single_paths, draws.shape[0]), replace=False
+    )
     for i, index in enumerate(chosen):
-        ax.plot(times, draws[index], color="0.45", linewidth=0.6,
-                label="single paths" if i == 0 else None)
+        ax.plot(
+            times,
+            draws[index],
+            color="0.45",
+            linewidth=0.6,
+            label="single paths" if i == 0 else None,
+        )
     ax.plot(times, median, color=BAND_COLOR, linewidth=2, label="ensemble median")
     constant = idata.constant_data
-    ax.plot(times, constant["gradient_flow"].sel(coordinate=coordinate),
-            label="gradient flow", **FLOW_STYLE)
-    ax.plot(times, constant["minimum_action_path"].sel(coordinate=coordinate),
-            label="minimum-action path", **MINIMUM_STYLE)
+    ax.plot(
+        times,
+        constant["gradient_flow"].sel(coordinate=coordinate),
+        label="gradient flow",
+        **FLOW_STYLE,
+    )
+    ax.plot(
+        times,
+        constant["minimum_action_path"].sel(coordinate=coordinate),
+        label="minimum-action path",
+        **MINIMUM_STYLE,
+    )
     ax.set_xlabel("training time t")
     ax.set_ylabel(coordinate)
     ax.legend(fontsize="small", loc="best")
@@ -54,17 +75,22 @@ def plot_path_fan(idata, coordinate, ax=None, num_single_paths=5, seed=0):
 
 
 def mean_density(idata, family, x, max_draws=800):
-    """Ensemble-mean generator density :math:`\\bar p_t(x)`, shape ``(time, x)``."""
-    path = idata.posterior["path"].stack(sample=("chain", "draw")).transpose(
-        "sample", "time", "coordinate"
-    ).values
+    r"""Ensemble-mean generator density :math:`\bar p_t(x)`, shape ``(time, x)``."""
+    path = (
+        idata.posterior["path"]
+        .stack(sample=("chain", "draw"))
+        .transpose("sample", "time", "coordinate")
+        .values
+    )
     stride = max(1, math.ceil(path.shape[0] / max_draws))
     path = path[::stride]
     if family.name != "gaussian":
         raise NotImplementedError(f"density plot for family {family.name!r}")
     mean = path[..., 0][..., None]
     width = np.abs(path[..., 1])[..., None]
-    density = np.exp(-0.5 * ((x - mean) / width) ** 2) / (width * math.sqrt(2 * math.pi))
+    density = np.exp(-0.5 * ((x - mean) / width) ** 2) / (
+        width * math.sqrt(2 * math.pi)
+    )
     return density.mean(axis=0)
 
 
@@ -75,8 +101,9 @@ def plot_density_over_time(idata, family, target, axes=None, num_points=300):
     laws; a new figure is made if ``None``.
     """
     if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(8, 3.8), sharey=True,
-                               gridspec_kw={"width_ratios": [4, 1]})
+        _, axes = plt.subplots(
+            1, 2, figsize=(8, 3.8), sharey=True, gridspec_kw={"width_ratios": [4, 1]}
+        )
     image_ax, data_ax = axes
     times = idata.posterior["time"].values
     path = idata.posterior["path"]
@@ -96,11 +123,17 @@ def plot_density_over_time(idata, family, target, axes=None, num_points=300):
     image_ax.set_ylabel("x")
     image_ax.set_title("generator density over training")
     if target is not None:
-        data_ax.plot(np.exp(np.asarray(data_module.log_density(target, x))), x,
-                     color="black")
+        data_ax.plot(
+            np.exp(np.asarray(data_module.log_density(target, x))), x, color="black"
+        )
         if target.samples is not None:
-            data_ax.hist(target.samples, bins=40, orientation="horizontal", density=True,
-                         color="0.8")
+            data_ax.hist(
+                target.samples,
+                bins=40,
+                orientation="horizontal",
+                density=True,
+                color="0.8",
+            )
         data_ax.set_title("data")
     else:
         data_ax.set_title("no data target")
@@ -115,22 +148,29 @@ def plot_diagnostics(idata, problem, num_coordinates=4):
     """
     k = problem.time_slices
     slices = sorted({max(1, k // 4), k // 2, min(k - 1, 3 * k // 4)})
-    selected = [(t, name) for name in problem.free_names for t in slices][:num_coordinates]
-    fig, axes = plt.subplots(1, len(selected) + 1, figsize=(3.2 * (len(selected) + 1), 3))
+    selected = [(t, name) for name in problem.free_names for t in slices][
+        :num_coordinates
+    ]
+    fig, axes = plt.subplots(
+        1, len(selected) + 1, figsize=(3.2 * (len(selected) + 1), 3)
+    )
     times = idata.posterior["time"].values
     with warnings.catch_warnings():
         # ArviZ 0.23 calls a matplotlib helper that matplotlib 3.11 deprecates.
         warnings.filterwarnings("ignore", message="Passing a dict or None as alias")
-        for ax, (t, name) in zip(axes[:-1], selected):
-            az.plot_rank(idata, var_names=["path"], coords={"time": [times[t]],
-                         "coordinate": [name]}, ax=ax)
+        for ax, (t, name) in zip(axes[:-1], selected, strict=True):
+            az.plot_rank(
+                idata,
+                var_names=["path"],
+                coords={"time": [times[t]], "coordinate": [name]},
+                ax=ax,
+            )
             ax.set_title(f"{name} at t={times[t]:.2f}", fontsize="small")
         if "energy" in idata.sample_stats:
             az.plot_energy(idata, ax=axes[-1])
         else:
             axes[-1].axis("off")
-            axes[-1].text(0.5, 0.5, "exact draws:\nno energy", ha="center",
-                          va="center")
+            axes[-1].text(0.5, 0.5, "exact draws:\nno energy", ha="center", va="center")
     fig.tight_layout()
     return fig
 

@@ -1,7 +1,7 @@
-"""Potentials :math:`V` on a chart: the functional the training path descends.
+r"""Potentials :math:`V` on a chart: the functional the training path descends.
 
-``gan`` is the GAN value :math:`C(P) = \\max_D V(D, P) = 2\\,\\mathrm{JSD}(P_{data}
-\\| P) - \\log 4`, whose Wasserstein gradient is the adversarial connection.
+``gan`` is the GAN value :math:`C(P) = \max_D V(D, P) = 2\,\mathrm{JSD}(P_{data}
+\| P) - \log 4`, whose Wasserstein gradient is the adversarial connection.
 ``polynomial`` is a separable polynomial in the chart coordinates, for exact
 checks. Every density ratio is formed in log space (``logaddexp``), so V and
 its gradient stay finite when the generator sits far from the data.
@@ -23,12 +23,12 @@ MAX_EXACT_COMPONENTS = 64
 
 
 def polynomial(coefficients, family, free):
-    """:math:`V(x) = \\sum_{j \\in free} \\sum_n c_n x_j^n` on canonical coordinates.
+    r""":math:`V(x) = \sum_{j \in free} \sum_n c_n x_j^n` on canonical coordinates.
 
     Parameters
     ----------
     coefficients
-        :math:`(c_0, c_1, \\dots)`, the same polynomial in every free
+        :math:`(c_0, c_1, \dots)`, the same polynomial in every free
         coordinate.
     family
         The generator family; the polynomial is evaluated on its canonical
@@ -67,7 +67,9 @@ def _mixture_derivatives(target, x):
     """Exact log density and its first two derivatives, in NumPy."""
     z = (x[:, None] - target.centers) / target.widths
     log_components = (
-        np.log(target.weights) - 0.5 * z**2 - np.log(target.widths)
+        np.log(target.weights)
+        - 0.5 * z**2
+        - np.log(target.widths)
         - 0.5 * math.log(2 * math.pi)
     )
     value = np_logsumexp(log_components, axis=1)
@@ -79,12 +81,12 @@ def _mixture_derivatives(target, x):
 
 
 def log_density_table(target, num_points=4096, margin=12.0):
-    """Tabulate ``log p_data`` for cheap evaluation at moving points.
+    r"""Tabulate ``log p_data`` for cheap evaluation at moving points.
 
     The grid spans the components' centres widened by ``margin`` times the
     largest width. Values and slopes are exact at the nodes; between them a
-    cubic Hermite interpolant is used (error :math:`O(\\delta^4 \\partial^4
-    \\log p)`, about 1e-11 for the Old Faithful density), beyond them the
+    cubic Hermite interpolant is used (error :math:`O(\delta^4 \partial^4
+    \log p)`, about 1e-11 for the Old Faithful density), beyond them the
     second-order Taylor expansion at the edge, which keeps the tails
     Gaussian.
     """
@@ -93,8 +95,12 @@ def log_density_table(target, num_points=4096, margin=12.0):
     grid = np.linspace(lower, upper, num_points)
     values, slopes, curvatures = _mixture_derivatives(target, grid)
     return LogDensityTable(
-        lower, grid[1] - grid[0], jnp.asarray(values), jnp.asarray(slopes),
-        float(curvatures[0]), float(curvatures[-1]),
+        lower,
+        grid[1] - grid[0],
+        jnp.asarray(values),
+        jnp.asarray(slopes),
+        float(curvatures[0]),
+        float(curvatures[-1]),
     )
 
 
@@ -109,13 +115,23 @@ def tabulated_log_density(table, x):
     d0, d1 = table.slopes[i] * table.step, table.slopes[i + 1] * table.step
     t2, t3 = t * t, t * t * t
     inside = (
-        (2 * t3 - 3 * t2 + 1) * f0 + (t3 - 2 * t2 + t) * d0
-        + (-2 * t3 + 3 * t2) * f1 + (t3 - t2) * d1
+        (2 * t3 - 3 * t2 + 1) * f0
+        + (t3 - 2 * t2 + t) * d0
+        + (-2 * t3 + 3 * t2) * f1
+        + (t3 - t2) * d1
     )
     below = x - table.lower
     above = x - upper
-    left = table.values[0] + table.slopes[0] * below + 0.5 * table.curvature_lower * below**2
-    right = table.values[-1] + table.slopes[-1] * above + 0.5 * table.curvature_upper * above**2
+    left = (
+        table.values[0]
+        + table.slopes[0] * below
+        + 0.5 * table.curvature_lower * below**2
+    )
+    right = (
+        table.values[-1]
+        + table.slopes[-1] * above
+        + 0.5 * table.curvature_upper * above**2
+    )
     return jnp.where(below < 0, left, jnp.where(above > 0, right, inside))
 
 
@@ -128,18 +144,18 @@ def data_log_density_fn(target):
 
 
 class GanQuadrature(NamedTuple):
-    """Quadrature rules for the GAN value.
+    r"""Quadrature rules for the GAN value.
 
     Attributes
     ----------
     data_points, data_weights
         A fixed uniform grid over the data's support and trapezoid weights
-        times ``p_data`` there: :math:`E_{data}[f] \\approx \\sum_i q_i f(x_i)`.
+        times ``p_data`` there: :math:`E_{data}[f] \approx \sum_i q_i f(x_i)`.
     data_log_density
         ``log p_data`` on that grid.
     generator_nodes, generator_weights
         Standard-normal nodes :math:`z_j` on [-9, 9] and trapezoid weights
-        times the normal density: :math:`E_P[f] \\approx \\sum_j r_j f(m + s
+        times the normal density: :math:`E_P[f] \approx \sum_j r_j f(m + s
         z_j)` for :math:`P = N(m, s^2)`.
     """
 
@@ -175,16 +191,16 @@ def gan_quadrature(target, num_data_points=512, num_generator_points=201):
 
 
 def gan(target, family, quadrature=None):
-    """The GAN value :math:`C(P) = 2\\,\\mathrm{JSD}(P_{data} \\| P) - \\log 4`.
+    r"""The GAN value :math:`C(P) = 2\,\mathrm{JSD}(P_{data} \| P) - \log 4`.
 
     .. math::
 
-        C(P) = E_{data}[\\log D^*] + E_P[\\log(1 - D^*)], \\qquad
-        D^* = \\frac{p_{data}}{p_{data} + p}
+        C(P) = E_{data}[\log D^*] + E_P[\log(1 - D^*)], \qquad
+        D^* = \frac{p_{data}}{p_{data} + p}
 
     The first expectation is a trapezoid rule on a fixed grid over the data,
     the second one on a grid that moves with the generator; both log ratios
-    use ``logaddexp``. :math:`C \\in [-\\log 4, 0]`: it is :math:`-\\log 4` at
+    use ``logaddexp``. :math:`C \in [-\log 4, 0]`: it is :math:`-\log 4` at
     :math:`P = P_{data}` and tends to 0 as the supports separate.
 
     Parameters
@@ -201,7 +217,9 @@ def gan(target, family, quadrature=None):
     I. Goodfellow et al., "Generative adversarial nets", NeurIPS 2014.
     """
     if family.name != "gaussian":
-        raise NotImplementedError(f"the gan potential is not available for {family.name!r}")
+        raise NotImplementedError(
+            f"the gan potential is not available for {family.name!r}"
+        )
     quad = quadrature or gan_quadrature(target)
     log_pd_fn = data_log_density_fn(target)
     data_points = jnp.asarray(quad.data_points)

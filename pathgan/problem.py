@@ -12,7 +12,7 @@ END_CONDITIONS = ("free", "fixed")
 
 
 class PathProblem(NamedTuple):
-    """A path ensemble's definition: family, potential, action, lattice, ends.
+    r"""A path ensemble's definition: family, potential, action, lattice, ends.
 
     Attributes
     ----------
@@ -27,10 +27,10 @@ class PathProblem(NamedTuple):
     action
         ``"onsager_machlup"`` or ``"euclidean"``.
     noise_scale
-        :math:`\\varepsilon > 0`; paths are weighted by
-        :math:`\\exp(-S/\\varepsilon)`.
+        :math:`\varepsilon > 0`; paths are weighted by
+        :math:`\exp(-S/\varepsilon)`.
     friction
-        :math:`\\gamma > 0` (``onsager_machlup``).
+        :math:`\gamma > 0` (``onsager_machlup``).
     duration
         :math:`T`.
     time_slices
@@ -60,7 +60,7 @@ class PathProblem(NamedTuple):
 
     @property
     def times(self):
-        """The lattice times :math:`t_0, \\dots, t_K`."""
+        r"""The lattice times :math:`t_0, \dots, t_K`."""
         return np.linspace(0.0, self.duration, self.time_slices + 1)
 
     @property
@@ -72,7 +72,9 @@ class PathProblem(NamedTuple):
     @property
     def step_scale(self):
         """Standard deviation of one free step, per free coordinate."""
-        variance = step_variance(self.action, self.noise_scale, self.time_step, self.friction)
+        variance = step_variance(
+            self.action, self.noise_scale, self.time_step, self.friction
+        )
         return jnp.sqrt(variance / self.metric)
 
     @property

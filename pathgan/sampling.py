@@ -19,7 +19,11 @@ from pathgan.flows import gradient_flow, minimum_action_path
 PARAMETERIZATIONS = ("whitened", "plain")
 CHAIN_METHODS = ("vectorized", "sequential", "parallel")
 EXTRA_FIELDS = (
-    "num_steps", "diverging", "energy", "accept_prob", "potential_energy",
+    "num_steps",
+    "diverging",
+    "energy",
+    "accept_prob",
+    "potential_energy",
     "adapt_state.step_size",
 )
 
@@ -29,9 +33,9 @@ class NonFiniteStartError(RuntimeError):
 
 
 def path_model(problem, parameterization="whitened"):
-    """The path ensemble as a plain NumPyro model.
+    r"""The path ensemble as a plain NumPyro model.
 
-    The model's joint density is :math:`\\exp(-S[x]/\\varepsilon)` over the
+    The model's joint density is :math:`\exp(-S[x]/\varepsilon)` over the
     free slices. It records the ``path`` (shape ``(K + 1, n)``) and its
     ``action`` as deterministic sites.
 
@@ -42,9 +46,9 @@ def path_model(problem, parameterization="whitened"):
     parameterization
         ``"whitened"``: a standard-normal site ``noise`` mapped to the path by
         :func:`pathgan.whitening.path_from_noise`, with the factor
-        :math:`-S/\\varepsilon + |\\xi|^2/2` (the kinetic part is the prior).
+        :math:`-S/\varepsilon + |\xi|^2/2` (the kinetic part is the prior).
         ``"plain"``: the moving slices themselves are the site ``moving``
-        under an improper flat prior, with the factor :math:`-S/\\varepsilon`.
+        under an improper flat prior, with the factor :math:`-S/\varepsilon`.
 
     Returns
     -------
@@ -95,7 +99,9 @@ def _initial_values(problem, parameterization, init_path, num_chains, jitter, rn
             values = whitening.noise_from_path(problem, init_path) + kick
             to_path = partial(whitening.path_from_noise, problem)
         else:
-            values = whitening.moving_slices(problem, init_path) + kick * problem.step_scale
+            values = (
+                whitening.moving_slices(problem, init_path) + kick * problem.step_scale
+            )
             to_path = partial(whitening.embed, problem)
         return values, jax.vmap(to_path)(values)
 
@@ -127,7 +133,10 @@ def _coords(problem):
 
 def _add_classical(idata, problem, flow, minimum):
     dims = ("time", "coordinate")
-    coords = {"time": problem.times, "coordinate": list(problem.family.coordinate_names)}
+    coords = {
+        "time": problem.times,
+        "coordinate": list(problem.family.coordinate_names),
+    }
     import xarray as xr
 
     data = xr.Dataset(
@@ -136,7 +145,10 @@ def _add_classical(idata, problem, flow, minimum):
             "minimum_action_path": (dims, np.asarray(minimum.path)),
         },
         coords=coords,
-        attrs={"minimum_action": minimum.action, "minimum_converged": int(minimum.converged)},
+        attrs={
+            "minimum_action": minimum.action,
+            "minimum_converged": int(minimum.converged),
+        },
     )
     idata.add_groups(constant_data=data)
     return idata
@@ -221,7 +233,9 @@ def sample_paths(
         # NumPyro warns when chains outnumber devices; vectorized chains need none.
         warnings.filterwarnings("ignore", message="There are not enough devices")
         mcmc.warmup(
-            key_run, init_params={site: init}, extra_fields=("num_steps",),
+            key_run,
+            init_params={site: init},
+            extra_fields=("num_steps",),
             collect_warmup=True,
         )
         warmup_steps = int(np.sum(mcmc.get_extra_fields()["num_steps"]))
@@ -250,16 +264,16 @@ def sample_paths(
 
 
 def exact_paths(problem, rng_key, num_chains=4, num_samples=1000):
-    """Exact independent draws for ``onsager_machlup`` with a free end.
+    r"""Exact independent draws for ``onsager_machlup`` with a free end.
 
     The path is the Euler–Maruyama map of its noise increments,
 
     .. math::
 
-        x_{k+1} = x_k - \\frac{dt}{\\gamma} g^{-1}\\nabla V(x_k) + \\sigma\\, \\xi_k,
-        \\qquad \\xi_k \\sim N(0, 1),
+        x_{k+1} = x_k - \frac{dt}{\gamma} g^{-1}\nabla V(x_k) + \sigma\, \xi_k,
+        \qquad \xi_k \sim N(0, 1),
 
-    so drawing :math:`\\xi` draws the path ensemble exactly.
+    so drawing :math:`\xi` draws the path ensemble exactly.
 
     Returns
     -------
@@ -304,7 +318,9 @@ def exact_paths(problem, rng_key, num_chains=4, num_samples=1000):
         dims={"path": ["time", "coordinate"]},
     )
     idata.sample_stats.attrs.update(
-        seconds=seconds, warmup_gradient_evaluations=0, gradient_evaluations=0,
+        seconds=seconds,
+        warmup_gradient_evaluations=0,
+        gradient_evaluations=0,
         method="exact",
     )
     flow = gradient_flow(problem)
@@ -315,8 +331,10 @@ def exact_paths(problem, rng_key, num_chains=4, num_samples=1000):
 def moving_entries(problem, idata):
     """The posterior ``path`` restricted to the sampled slices and coordinates."""
     stop = problem.time_slices + 1 if problem.end == "free" else problem.time_slices
-    return idata.posterior["path"].isel(time=slice(1, stop)).sel(
-        coordinate=list(problem.free_names)
+    return (
+        idata.posterior["path"]
+        .isel(time=slice(1, stop))
+        .sel(coordinate=list(problem.free_names))
     )
 
 
@@ -336,7 +354,9 @@ def diagnostics(problem, idata):
     stats = idata.sample_stats
     saturated = 0
     if "tree_depth" in stats and "max_tree_depth" in stats.attrs:
-        saturated = int((stats["n_steps"] >= 2 ** stats.attrs["max_tree_depth"] - 1).sum())
+        saturated = int(
+            (stats["n_steps"] >= 2 ** stats.attrs["max_tree_depth"] - 1).sum()
+        )
     return {
         "rhat_max": rhat,
         "ess_bulk_min": ess_bulk,
@@ -344,7 +364,8 @@ def diagnostics(problem, idata):
         "divergences": int(stats["diverging"].sum()),
         "tree_depth_saturated": saturated,
         "gradient_evaluations": int(
-            stats.attrs["gradient_evaluations"] + stats.attrs["warmup_gradient_evaluations"]
+            stats.attrs["gradient_evaluations"]
+            + stats.attrs["warmup_gradient_evaluations"]
         ),
         "seconds": float(stats.attrs["seconds"]),
     }

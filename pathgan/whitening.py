@@ -1,13 +1,13 @@
-"""Whitened path coordinates: the exact square root of the free path measure.
+r"""Whitened path coordinates: the exact square root of the free path measure.
 
 The kinetic part of every action is a Gaussian random walk with per-step
-standard deviation :math:`\\sigma_j` (see :attr:`PathProblem.step_scale`).
-Standard-normal variables :math:`\\xi` are mapped to the path through its exact
-square root, so that :math:`\\tfrac12|\\xi|^2` is the kinetic action over
-:math:`\\varepsilon` (up to a constant for a fixed end) and the sampler sees a
+standard deviation :math:`\sigma_j` (see :attr:`PathProblem.step_scale`).
+Standard-normal variables :math:`\xi` are mapped to the path through its exact
+square root, so that :math:`\tfrac12|\xi|^2` is the kinetic action over
+:math:`\varepsilon` (up to a constant for a fixed end) and the sampler sees a
 nearly isotropic target whose conditioning does not grow with :math:`K`:
 
-- free end: :math:`x_k = x_0 + \\sigma \\sum_{i \\le k} \\xi_i`
+- free end: :math:`x_k = x_0 + \sigma \sum_{i \le k} \xi_i`
   (a scaled cumulative sum), ``K`` noise rows;
 - fixed end: the straight line from :math:`x_0` to :math:`x_K` plus a
   discrete Brownian bridge built by the sine transform that diagonalizes the
@@ -47,8 +47,9 @@ def _line(problem):
 
 def embed(problem, moving):
     """Full ``(K + 1, n)`` path from the moving slices of the free coordinates."""
-    full = jnp.broadcast_to(jnp.asarray(problem.start), (problem.time_slices + 1,
-                                                          len(problem.start)))
+    full = jnp.broadcast_to(
+        jnp.asarray(problem.start), (problem.time_slices + 1, len(problem.start))
+    )
     free = jnp.asarray(problem.free)
     if problem.end == "free":
         return full.at[1:, free].set(moving)
@@ -90,11 +91,11 @@ def noise_from_path(problem, path):
 
 
 def log_jacobian(problem):
-    """:math:`\\log|\\det \\partial x / \\partial \\xi|` of :func:`path_from_noise`.
+    r""":math:`\log|\det \partial x / \partial \xi|` of :func:`path_from_noise`.
 
     ``K log sigma`` per free coordinate for a free end; ``(K - 1) log sigma
-    - log(K)/2`` for a fixed end, since :math:`\\prod_{j=1}^{K-1} 2\\sin(\\pi
-    j/2K) = \\sqrt K`.
+    - log(K)/2`` for a fixed end, since :math:`\prod_{j=1}^{K-1} 2\sin(\pi
+    j/2K) = \sqrt K`.
     """
     rows, _ = noise_shape(problem)
     log_scale = jnp.sum(jnp.log(problem.step_scale))

@@ -19,8 +19,18 @@ def faithful_target():
     return data.kernel_density(samples, "silverman", text)
 
 
-def quadratic_problem(action, end, omega=1.5, centre=0.4, noise_scale=0.1,
-                      time_slices=8, duration=2.0, friction=1.0, start=1.0, end_mean=-0.5):
+def quadratic_problem(
+    action,
+    end,
+    omega=1.5,
+    centre=0.4,
+    noise_scale=0.1,
+    time_slices=8,
+    duration=2.0,
+    friction=1.0,
+    start=1.0,
+    end_mean=-0.5,
+):
     """A problem whose action is quadratic: V = omega^2 (mean - centre)^2 / 2."""
     coefficients = [0.5 * omega**2 * centre**2, -(omega**2) * centre, 0.5 * omega**2]
     free = (0,)

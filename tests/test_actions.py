@@ -22,11 +22,21 @@ def _log_z_gaussian(problem, omega):
     path = whitening.embed(problem, jnp.asarray(mean)[:, None])
     minimum = float(action(path)) / problem.noise_scale
     n = mean.size
-    log_norm = problem.time_slices * float(actions.log_step_normalizer(
-        problem.action, problem.noise_scale, problem.time_step, problem.friction,
-        problem.metric))
-    return log_norm - minimum + 0.5 * n * math.log(2 * math.pi) - 0.5 * np.linalg.slogdet(
-        precision)[1]
+    log_norm = problem.time_slices * float(
+        actions.log_step_normalizer(
+            problem.action,
+            problem.noise_scale,
+            problem.time_step,
+            problem.friction,
+            problem.metric,
+        )
+    )
+    return (
+        log_norm
+        - minimum
+        + 0.5 * n * math.log(2 * math.pi)
+        - 0.5 * np.linalg.slogdet(precision)[1]
+    )
 
 
 @pytest.mark.parametrize("action", ["euclidean", "onsager_machlup"])
@@ -47,9 +57,14 @@ def test_whitening_constants_give_unit_partition_function(action):
     problem = quadratic_problem(action, "free", omega=0.0, time_slices=20)
     rows, cols = whitening.noise_shape(problem)
     total = (
-        problem.time_slices * actions.log_step_normalizer(
-            action, problem.noise_scale, problem.time_step, problem.friction,
-            problem.metric)
+        problem.time_slices
+        * actions.log_step_normalizer(
+            action,
+            problem.noise_scale,
+            problem.time_step,
+            problem.friction,
+            problem.metric,
+        )
         + whitening.log_jacobian(problem)
         + 0.5 * rows * cols * math.log(2 * math.pi)
     )
@@ -57,14 +72,17 @@ def test_whitening_constants_give_unit_partition_function(action):
 
 
 def test_fixed_end_zero_potential_is_the_gaussian_transition_density():
-    problem = quadratic_problem("euclidean", "fixed", omega=0.0, time_slices=16,
-                                start=0.3, end_mean=1.1)
+    problem = quadratic_problem(
+        "euclidean", "fixed", omega=0.0, time_slices=16, start=0.3, end_mean=1.1
+    )
     rows, cols = whitening.noise_shape(problem)
     path = whitening.path_from_noise(problem, jnp.zeros((rows, cols)))
     log_weight = -float(actions.action_fn(problem)(path)) / problem.noise_scale
     log_z = (
-        problem.time_slices * actions.log_step_normalizer(
-            "euclidean", problem.noise_scale, problem.time_step, 1.0, problem.metric)
+        problem.time_slices
+        * actions.log_step_normalizer(
+            "euclidean", problem.noise_scale, problem.time_step, 1.0, problem.metric
+        )
         + whitening.log_jacobian(problem)
         + 0.5 * rows * math.log(2 * math.pi)
         + log_weight
@@ -90,8 +108,12 @@ def test_onsager_machlup_free_end_has_unit_partition_function_for_a_double_well(
     problem = PathProblem(
         family=families.GAUSSIAN,
         potential_fn=polynomial(coefficients, families.GAUSSIAN, (0,)),
-        start=np.array([0.2, 1.0]), free=(0,), action="onsager_machlup",
-        noise_scale=0.3, duration=0.2, time_slices=2,
+        start=np.array([0.2, 1.0]),
+        free=(0,),
+        action="onsager_machlup",
+        noise_scale=0.3,
+        duration=0.2,
+        time_slices=2,
     )
     action = jax.jit(jax.vmap(actions.action_fn(problem)))
     grid = np.linspace(-4.0, 4.0, 801)
@@ -100,8 +122,9 @@ def test_onsager_machlup_free_end_has_unit_partition_function_for_a_double_well(
     paths = np.stack([paths, np.ones_like(paths)], axis=-1).reshape(-1, 3, 2)
     weight = np.exp(-np.asarray(action(jnp.asarray(paths))) / problem.noise_scale)
     integral = trapezoid(trapezoid(weight.reshape(x1.shape), grid, axis=1), grid)
-    log_norm = 2 * float(actions.log_step_normalizer(
-        "onsager_machlup", 0.3, 0.1, 1.0, jnp.ones(1)))
+    log_norm = 2 * float(
+        actions.log_step_normalizer("onsager_machlup", 0.3, 0.1, 1.0, jnp.ones(1))
+    )
     assert math.log(integral) + log_norm == pytest.approx(0.0, abs=1e-8)
 
 

@@ -44,8 +44,13 @@ def test_run_writes_the_result_folder(tmp_path, capsys):
     assert main(["run", str(_config(tmp_path)), "--out", str(out), "-q"]) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["noise_scale"] == 0.1
-    for key in ("rhat_max", "ess_bulk_min", "divergences", "gradient_evaluations",
-                "seconds"):
+    for key in (
+        "rhat_max",
+        "ess_bulk_min",
+        "divergences",
+        "gradient_evaluations",
+        "seconds",
+    ):
         assert key in summary["diagnostics"]
     assert "action_mean" in summary["observables"]
     assert summary["observables"]["hop_time"]["paths"] == 120
@@ -79,10 +84,10 @@ def test_exact_method_from_the_command_line(tmp_path):
     ("text", "expected"),
     [
         ("[path]\nslices = 0\n", "path.slices = 0"),
-        ("[noise]\nscale = \"loud\"\n", "noise.scale = 'loud'"),
+        ('[noise]\nscale = "loud"\n', "noise.scale = 'loud'"),
         ("[sampler]\nthinning = 2\n", "sampler.thinning: unknown key"),
-        ("[data]\nsource = \"nowhere.csv\"\ncolumns = [\"x\"]\n", "cannot read CSV file"),
-        ("[data]\ncolumns = [\"duration\"]\n", "'duration' is not a column"),
+        ('[data]\nsource = "nowhere.csv"\ncolumns = ["x"]\n', "cannot read CSV file"),
+        ('[data]\ncolumns = ["duration"]\n', "'duration' is not a column"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, text, expected):
@@ -91,7 +96,9 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, text, expe
     out = tmp_path / "never"
     result = subprocess.run(
         [sys.executable, "-m", "pathgan", "run", str(config), "--out", str(out)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 2
     assert expected in result.stderr

@@ -26,16 +26,27 @@ BAD = [
     ({"data": {"source": "faithful.txt"}}, "data.source = 'faithful.txt'"),
     ({"data": {"source": "x.csv"}}, "data.columns is required for a CSV source"),
     ({"data": {"columns": ["eruptions", "waiting"]}}, "exactly one column"),
-    ({"data": {"source": "two_modes", "centers": [0.0], "widths": [1.0, 1.0]}},
-     "must have the same length"),
+    (
+        {"data": {"source": "two_modes", "centers": [0.0], "widths": [1.0, 1.0]}},
+        "must have the same length",
+    ),
     ({"sampler": {"chains": 0}}, "sampler.chains = 0"),
     ({"sampler": {"chains": True}}, "sampler.chains = True"),
     ({"sampler": {"target_accept": 1.5}}, "sampler.target_accept = 1.5"),
-    ({"sampler": {"method": "exact"}, "path": {"end": "fixed", "end_state": {"mean": 1.0}}},
-     "sampler.method = 'exact' needs"),
-    ({"generator": {"free": ["mean"]}, "path": {"end": "fixed",
-                                                "end_state": {"mean": 1.0, "width": 2.0}}},
-     "path.end_state.width = 2.0: 'width' is not free"),
+    (
+        {
+            "sampler": {"method": "exact"},
+            "path": {"end": "fixed", "end_state": {"mean": 1.0}},
+        },
+        "sampler.method = 'exact' needs",
+    ),
+    (
+        {
+            "generator": {"free": ["mean"]},
+            "path": {"end": "fixed", "end_state": {"mean": 1.0, "width": 2.0}},
+        },
+        "path.end_state.width = 2.0: 'width' is not free",
+    ),
 ]
 
 
@@ -50,7 +61,9 @@ def test_bad_config_is_one_line_naming_the_key(mapping, expected):
 
 def test_defaults_are_a_valid_experiment():
     config = parse_config({})
-    assert config.path.action == "onsager_machlup" and config.data.source == "old_faithful"
+    assert (
+        config.path.action == "onsager_machlup" and config.data.source == "old_faithful"
+    )
 
 
 def test_unreadable_and_malformed_files(tmp_path):

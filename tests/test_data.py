@@ -27,7 +27,8 @@ def test_bandwidth_rules_follow_their_formulas():
     iqr = np.subtract(*np.percentile(samples, [75, 25]))
     assert data.bandwidth(samples, "scott") == pytest.approx(1.06 * sigma * n**-0.2)
     assert data.bandwidth(samples, "silverman") == pytest.approx(
-        0.9 * min(sigma, iqr / 1.34) * n**-0.2)
+        0.9 * min(sigma, iqr / 1.34) * n**-0.2
+    )
     assert data.bandwidth(samples, 0.25) == 0.25
 
 
@@ -37,8 +38,9 @@ def test_kernel_density_agrees_with_scipy():
     h = target.widths[0]
     reference = gaussian_kde(samples, bw_method=h / samples.std(ddof=1))
     x = np.linspace(-3, 3, 101)
-    np.testing.assert_allclose(np.exp(data.log_density(target, x)), reference(x),
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        np.exp(data.log_density(target, x)), reference(x), rtol=1e-10
+    )
 
 
 def test_missing_column_names_the_columns_there(tmp_path):

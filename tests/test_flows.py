@@ -13,8 +13,15 @@ from pathgan.problem import PathProblem
 
 def test_gradient_flow_is_explicit_euler(faithful_target):
     potential = gan(faithful_target, families.GAUSSIAN)
-    problem = PathProblem(families.GAUSSIAN, potential, np.array([-1.3, 0.3]), (0, 1),
-                          duration=2.0, time_slices=10, friction=2.0)
+    problem = PathProblem(
+        families.GAUSSIAN,
+        potential,
+        np.array([-1.3, 0.3]),
+        (0, 1),
+        duration=2.0,
+        time_slices=10,
+        friction=2.0,
+    )
     flow = np.asarray(gradient_flow(problem))
     x = np.array([-1.3, 0.3])
     for k in range(10):
@@ -24,8 +31,15 @@ def test_gradient_flow_is_explicit_euler(faithful_target):
 
 def test_onsager_machlup_free_end_minimum_is_the_gradient_flow(faithful_target):
     potential = gan(faithful_target, families.GAUSSIAN)
-    problem = PathProblem(families.GAUSSIAN, potential, np.array([-1.3, 0.3]), (0, 1),
-                          noise_scale=0.02, duration=4.0, time_slices=24)
+    problem = PathProblem(
+        families.GAUSSIAN,
+        potential,
+        np.array([-1.3, 0.3]),
+        (0, 1),
+        noise_scale=0.02,
+        duration=4.0,
+        time_slices=24,
+    )
     flow = np.asarray(gradient_flow(problem))
     away = flow + 0.2 * np.sin(np.linspace(0, 3, 25))[:, None]
     away[0] = flow[0]

@@ -30,14 +30,18 @@ def test_gan_value_and_gradient_stay_finite_far_from_the_data(faithful_target):
 
 
 def test_gan_value_converges_under_quadrature_refinement(faithful_target):
-    fine = potentials.gan(faithful_target, GAUSSIAN,
-                          potentials.gan_quadrature(faithful_target, 8192, 1601))
+    fine = potentials.gan(
+        faithful_target,
+        GAUSSIAN,
+        potentials.gan_quadrature(faithful_target, 8192, 1601),
+    )
     default = potentials.gan(faithful_target, GAUSSIAN)
     for chart in ([-1.3, 0.3], [0.0, 1.0], [0.8, 0.07], [0.3, 2.0]):
         chart = jnp.array(chart)
         assert float(default(chart)) == pytest.approx(float(fine(chart)), abs=1e-8)
-        np.testing.assert_allclose(jax.grad(default)(chart), jax.grad(fine)(chart),
-                                   atol=2e-7)
+        np.testing.assert_allclose(
+            jax.grad(default)(chart), jax.grad(fine)(chart), atol=2e-7
+        )
 
 
 def test_gan_value_equals_jensen_shannon_by_independent_quadrature(faithful_target):
@@ -54,7 +58,9 @@ def test_gan_value_equals_jensen_shannon_by_independent_quadrature(faithful_targ
 
 
 @pytest.mark.parametrize("chart", [(-1.3, 0.3), (0.4, 0.8), (1.5, 1.7)])
-def test_gan_gradient_is_the_connection_paired_with_the_velocity(faithful_target, chart):
+def test_gan_gradient_is_the_connection_paired_with_the_velocity(
+    faithful_target, chart
+):
     # dC/dtheta = E_P[ d/dx log(P/(P + P_data)) * v_theta(x) ] with the velocity
     # fields v_mean = 1 and v_width = (x - mean) / width of the Gaussian chart.
     mean, width = chart
@@ -78,7 +84,9 @@ def test_tabulated_log_density_matches_the_exact_mixture(faithful_target):
     inside = jnp.linspace(-4.0, 4.0, 1001)
     np.testing.assert_allclose(
         potentials.tabulated_log_density(table, inside),
-        data.log_density(faithful_target, inside), atol=1e-9)
+        data.log_density(faithful_target, inside),
+        atol=1e-9,
+    )
     far = jnp.array([-1e4, -50.0, 60.0, 1e5])
     assert np.all(np.isfinite(np.asarray(potentials.tabulated_log_density(table, far))))
 

@@ -17,8 +17,13 @@ from conftest import exact_gaussian, quadratic_problem
 from pathgan import families
 from pathgan.potentials import gan
 from pathgan.problem import PathProblem
-from pathgan.sampling import diagnostics, exact_paths, moving_entries, path_model, \
-    sample_paths
+from pathgan.sampling import (
+    diagnostics,
+    exact_paths,
+    moving_entries,
+    path_model,
+    sample_paths,
+)
 
 Z_BOUND = 5.0
 
@@ -53,16 +58,23 @@ def _check_gaussian(problem, idata):
 @pytest.mark.parametrize("action", ["onsager_machlup", "euclidean"])
 def test_nuts_matches_the_exact_gaussian_path(action, end):
     problem = quadratic_problem(action, end, time_slices=8)
-    idata = sample_paths(problem, jax.random.PRNGKey(11), num_chains=4,
-                         num_warmup=400, num_samples=1500)
+    idata = sample_paths(
+        problem, jax.random.PRNGKey(11), num_chains=4, num_warmup=400, num_samples=1500
+    )
     assert diagnostics(problem, idata)["divergences"] == 0
     _check_gaussian(problem, idata)
 
 
 def test_plain_parameterization_matches_the_exact_gaussian_path():
     problem = quadratic_problem("euclidean", "fixed", time_slices=8)
-    idata = sample_paths(problem, jax.random.PRNGKey(5), num_chains=4,
-                         num_warmup=400, num_samples=1500, parameterization="plain")
+    idata = sample_paths(
+        problem,
+        jax.random.PRNGKey(5),
+        num_chains=4,
+        num_warmup=400,
+        num_samples=1500,
+        parameterization="plain",
+    )
     _check_gaussian(problem, idata)
 
 
@@ -74,13 +86,25 @@ def test_exact_draws_match_the_exact_gaussian_path():
 
 def test_nuts_agrees_with_exact_draws_on_the_gan_potential(faithful_target):
     # Difference of two independent estimates, in units of its standard error.
-    problem = PathProblem(families.GAUSSIAN, gan(faithful_target, families.GAUSSIAN),
-                          np.array([-1.3, 0.3]), (0, 1), noise_scale=0.02,
-                          duration=1.5, time_slices=12)
+    problem = PathProblem(
+        families.GAUSSIAN,
+        gan(faithful_target, families.GAUSSIAN),
+        np.array([-1.3, 0.3]),
+        (0, 1),
+        noise_scale=0.02,
+        duration=1.5,
+        time_slices=12,
+    )
     # The drift's Hessian enters the Onsager-Machlup gradient, so the target
     # is curved where the width is small; a smaller step avoids divergences.
-    nuts = sample_paths(problem, jax.random.PRNGKey(0), num_chains=4,
-                        num_warmup=250, num_samples=500, target_accept=0.95)
+    nuts = sample_paths(
+        problem,
+        jax.random.PRNGKey(0),
+        num_chains=4,
+        num_warmup=250,
+        num_samples=500,
+        target_accept=0.95,
+    )
     exact = exact_paths(problem, jax.random.PRNGKey(1), num_chains=4, num_samples=2000)
     diag = diagnostics(problem, nuts)
     assert diag["divergences"] == 0 and diag["rhat_max"] < 1.02
@@ -106,25 +130,30 @@ def test_path_model_is_a_plain_numpyro_model():
 
 def test_inference_data_layout():
     problem = quadratic_problem("euclidean", "fixed", time_slices=6)
-    idata = sample_paths(problem, jax.random.PRNGKey(0), num_chains=2,
-                         num_warmup=50, num_samples=50)
+    idata = sample_paths(
+        problem, jax.random.PRNGKey(0), num_chains=2, num_warmup=50, num_samples=50
+    )
     assert idata.posterior["path"].dims == ("chain", "draw", "time", "coordinate")
     assert list(idata.posterior["coordinate"].values) == ["mean", "width"]
     for stat in ("diverging", "tree_depth", "n_steps", "energy"):
         assert stat in idata.sample_stats
     assert idata.sample_stats.attrs["gradient_evaluations"] == int(
-        idata.sample_stats["n_steps"].sum())
+        idata.sample_stats["n_steps"].sum()
+    )
     assert "minimum_action_path" in idata.constant_data
 
 
 def test_same_seed_gives_the_same_ensemble():
     problem = quadratic_problem("onsager_machlup", "fixed", time_slices=6)
-    first = sample_paths(problem, jax.random.PRNGKey(4), num_chains=2,
-                         num_warmup=30, num_samples=30)
-    second = sample_paths(problem, jax.random.PRNGKey(4), num_chains=2,
-                          num_warmup=30, num_samples=30)
-    np.testing.assert_array_equal(first.posterior["path"].values,
-                                  second.posterior["path"].values)
+    first = sample_paths(
+        problem, jax.random.PRNGKey(4), num_chains=2, num_warmup=30, num_samples=30
+    )
+    second = sample_paths(
+        problem, jax.random.PRNGKey(4), num_chains=2, num_warmup=30, num_samples=30
+    )
+    np.testing.assert_array_equal(
+        first.posterior["path"].values, second.posterior["path"].values
+    )
 
 
 def test_exact_draws_refuse_a_fixed_end():

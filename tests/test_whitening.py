@@ -15,8 +15,9 @@ def test_noise_and_path_are_inverse_maps(action, end):
     problem = quadratic_problem(action, end, time_slices=24)
     noise = jax.random.normal(jax.random.PRNGKey(3), whitening.noise_shape(problem))
     path = whitening.path_from_noise(problem, noise)
-    np.testing.assert_allclose(whitening.noise_from_path(problem, path), noise,
-                               rtol=0, atol=1e-11)
+    np.testing.assert_allclose(
+        whitening.noise_from_path(problem, path), noise, rtol=0, atol=1e-11
+    )
     assert float(path[0, 0]) == problem.start[0]
     if end == "fixed":
         assert float(path[-1, 0]) == pytest.approx(problem.end_state[0], abs=1e-14)
@@ -33,7 +34,8 @@ def test_half_squared_noise_is_the_kinetic_action(end):
     line = 0.0
     if end == "fixed":
         line = (problem.end_state[0] - problem.start[0]) ** 2 / (
-            2 * sigma2 * problem.time_slices)
+            2 * sigma2 * problem.time_slices
+        )
     assert kinetic == pytest.approx(0.5 * float(jnp.sum(noise**2)) + line, rel=1e-12)
 
 
