@@ -14,6 +14,7 @@ from pathlib import Path
 
 EXIT_INPUT = 2
 EXIT_FAILURE = 1
+EXIT_INTERRUPTED = 130
 
 log = logging.getLogger("pathgan")
 
@@ -78,6 +79,8 @@ def _run(args):
         return _fail(str(error), EXIT_INPUT)
     except NonFiniteStartError as error:
         return _fail(str(error), EXIT_FAILURE)
+    except KeyboardInterrupt:
+        return _fail(f"interrupted; {out} was not written", EXIT_INTERRUPTED)
     diag = summary["diagnostics"]
     log.info(
         "done in %.1f s: R-hat max %.4f, bulk ESS min %.0f, %d divergences, "

@@ -109,6 +109,8 @@ def kernel_density(samples, rule="silverman", description="kernel density"):
     """The Gaussian kernel density estimate of ``samples`` as a mixture target."""
     samples = np.asarray(samples, dtype=np.float64).ravel()
     h = bandwidth(samples, rule)
+    if not (np.isfinite(h) and h > 0):
+        raise DataError(f"bandwidth {h} from rule {rule!r}: the data have no spread")
     n = samples.size
     return MixtureTarget(
         samples.copy(), np.full(n, h), np.full(n, 1.0 / n), samples.copy(), description
@@ -181,7 +183,15 @@ def load_samples(source, columns, standardize):
     text = f"{label}[{columns[0]}], {samples.size} rows"
     if dropped:
         text += f" ({dropped} with missing values dropped)"
+    if not np.all(np.isfinite(samples)):
+        raise DataError(f"{label}[{columns[0]}] holds non-finite values")
+    spread = samples.std(ddof=1)
+    if not spread > 0:
+        raise DataError(
+            f"{label}[{columns[0]}] is constant ({samples[0]}): a kernel density "
+            "needs data with a spread"
+        )
     if standardize:
-        samples = (samples - samples.mean()) / samples.std(ddof=1)
+        samples = (samples - samples.mean()) / spread
         text += ", standardized"
     return samples, text

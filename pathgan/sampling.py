@@ -108,8 +108,12 @@ def _initial_values(problem, parameterization, init_path, num_chains, jitter, rn
     return start(jnp.asarray(init_path), rng_key)
 
 
-def check_finite_start(problem, paths):
-    """Raise :class:`NonFiniteStartError` naming the first bad chain and slice."""
+def check_finite_start(problem, paths, what="chain"):
+    """Raise :class:`NonFiniteStartError` naming the first bad path and slice.
+
+    ``paths`` has shape ``(paths, K + 1, n)``; ``what`` names them in the
+    message (``"chain"`` for starting points).
+    """
     value_fn = jax.jit(jax.vmap(jax.vmap(problem.potential_fn)))
     grad_fn = jax.jit(jax.vmap(jax.vmap(jax.grad(problem.potential_fn))))
     values = np.asarray(value_fn(paths))
@@ -118,7 +122,7 @@ def check_finite_start(problem, paths):
     if bad.any():
         chain, k = map(int, np.argwhere(bad)[0])
         raise NonFiniteStartError(
-            f"chain {chain} starts with a non-finite potential or gradient at "
+            f"{what} {chain} has a non-finite potential or gradient at "
             f"time slice {k} (chart point {np.asarray(paths[chain, k]).tolist()})"
         )
 
@@ -207,6 +211,7 @@ def sample_paths(
         ``gradient_evaluations`` (kept draws).
     """
     flow = gradient_flow(problem)
+    check_finite_start(problem, flow[None], what="the gradient flow, path")
     minimum = minimum_action_path(problem)
     start_path = minimum.path if init_path is None else init_path
     key_init, key_run = jax.random.split(rng_key)
