@@ -15,6 +15,8 @@ BAD = [
     ({"path": {"end_state": {"mean": 1.0}}}, "path.end_state is only used"),
     ({"noise": {"scale": 0.0}}, "noise.scale = 0.0: Input should be greater than 0"),
     ({"noise": {"scale": -1.0}}, "noise.scale = -1.0"),
+    ({"noise": {"scale": float("inf")}}, "noise.scale = inf"),
+    ({"generator": {"start": {"mean": float("nan")}}}, "generator.start.mean = nan"),
     ({"generator": {"start": {"mean": 0.0, "width": -0.2}}}, "generator.start.width"),
     ({"generator": {"free": ["mean", "skew"]}}, "generator.free[1] = 'skew'"),
     ({"generator": {"free": []}}, "at least one coordinate must be free"),

@@ -55,3 +55,10 @@ def test_non_numeric_cell_names_its_line(tmp_path):
     path.write_text("a\n1\nx\n3\n")
     with pytest.raises(data.DataError, match="line 3"):
         data.read_csv_columns(path, ["a"])
+
+
+def test_constant_column_is_refused(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("a\n2.0\n2.0\n2.0\n")
+    with pytest.raises(data.DataError, match="is constant"):
+        data.load_samples(str(path), ["a"], True)
