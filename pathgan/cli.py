@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import sys
+import warnings
 from pathlib import Path
 
 EXIT_INPUT = 2
@@ -152,8 +153,12 @@ def main(argv=None):
         level=logging.WARNING if args.quiet else logging.INFO,
         format="pathgan: %(message)s",
     )
-    # JAX logs its search for accelerators at INFO; that is not news to a user.
+    # JAX logs its search for accelerators at INFO, and ArviZ announces its
+    # refactor once a day on import; neither is news to a pathgan user.
     logging.getLogger("jax").setLevel(logging.WARNING)
+    warnings.filterwarnings(
+        "ignore", message=r"\s*ArviZ is undergoing", category=FutureWarning
+    )
     import pathgan  # noqa: F401  (float64 before any array exists)
 
     if args.command == "run":
