@@ -36,8 +36,9 @@ def path_model(problem, parameterization="whitened"):
     r"""The path ensemble as a plain NumPyro model.
 
     The model's joint density is :math:`\exp(-S[x]/\varepsilon)` over the
-    free slices. It records the ``path`` (shape ``(K + 1, n)``) and its
-    ``action`` as deterministic sites.
+    free slices. It records the ``path`` (shape ``(K + 1, n)``, in the
+    family's canonical coordinates: a ``gaussian`` width is reflected at 0)
+    and its ``action`` as deterministic sites.
 
     Parameters
     ----------
@@ -60,6 +61,7 @@ def path_model(problem, parameterization="whitened"):
             f"parameterization {parameterization!r}; allowed: {PARAMETERIZATIONS}"
         )
     action = action_fn(problem)
+    canonical = problem.family.canonical_fn
     shape = whitening.noise_shape(problem)
 
     def whitened_model():
@@ -67,7 +69,7 @@ def path_model(problem, parameterization="whitened"):
         path = whitening.path_from_noise(problem, noise)
         value = action(path)
         numpyro.factor("weight", -value / problem.noise_scale + 0.5 * jnp.sum(noise**2))
-        numpyro.deterministic("path", path)
+        numpyro.deterministic("path", canonical(path))
         numpyro.deterministic("action", value)
 
     def plain_model():
@@ -78,7 +80,7 @@ def path_model(problem, parameterization="whitened"):
         path = whitening.embed(problem, moving)
         value = action(path)
         numpyro.factor("weight", -value / problem.noise_scale)
-        numpyro.deterministic("path", path)
+        numpyro.deterministic("path", canonical(path))
         numpyro.deterministic("action", value)
 
     return whitened_model if parameterization == "whitened" else plain_model
@@ -307,7 +309,7 @@ def exact_paths(problem, rng_key, num_chains=4, num_samples=1000):
 
         _, rest = jax.lax.scan(step, start, noise)
         path = jnp.concatenate([start[None], rest])
-        return path, action(path)
+        return problem.family.canonical_fn(path), action(path)
 
     shape = (num_chains, num_samples, *whitening.noise_shape(problem))
     started = time.perf_counter()
