@@ -72,7 +72,6 @@ from pathlib import Path
 
 import pathgan  # noqa: F401  (switches JAX to float64 before any array exists)
 import jax
-import numpy as np
 
 from pathgan.config import parse_config
 from pathgan.experiment import build_problem, build_target
