@@ -106,7 +106,6 @@ def _run(args):
 
 def _plot(args):
     import shutil
-    import tempfile
 
     import arviz as az
 
@@ -115,6 +114,7 @@ def _plot(args):
         build_problem,
         build_target,
         hop_analysis,
+        temporary_folder,
         write_figures,
     )
 
@@ -132,7 +132,7 @@ def _plot(args):
     target = build_target(config, base_dir)
     problem = build_problem(config, target)
     hop = hop_analysis(problem, idata)
-    temporary = Path(tempfile.mkdtemp(prefix=".figures.tmp-", dir=args.folder))
+    temporary = temporary_folder(args.folder, ".figures.tmp-")
     try:
         write_figures(temporary, problem, target, idata, hop[1] if hop else None)
         old = args.folder / "figures"

@@ -9,6 +9,7 @@ either complete or absent.
 import importlib.metadata
 import json
 import logging
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -235,6 +236,19 @@ def write_figures(folder, problem, target, idata, hop_values=None):
         plt.close(ax.figure)
 
 
+def temporary_folder(parent, prefix):
+    """A new empty folder in ``parent`` with the permissions of ``mkdir``.
+
+    ``tempfile.mkdtemp`` makes folders readable by their owner only; a result
+    folder renamed from it should be as readable as any other folder.
+    """
+    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    folder.chmod(0o777 & ~umask)
+    return folder
+
+
 def _replace(temporary, out_dir, force):
     out_dir = Path(out_dir)
     if out_dir.exists():
@@ -285,9 +299,7 @@ def run_experiment(
         versions=json.dumps(summary["versions"]),
     )
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    temporary = Path(
-        tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent)
-    )
+    temporary = temporary_folder(out_dir.parent, f".{out_dir.name}.tmp-")
     try:
         idata.to_netcdf(str(temporary / "paths.nc"), engine="h5netcdf")
         (temporary / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

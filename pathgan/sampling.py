@@ -259,10 +259,15 @@ def sample_paths(
             site: [shape_name, "free_coordinate"],
         },
     )
+    # The weight factor is an observed site to NumPyro; it holds no data.
+    if "observed_data" in idata.groups():
+        del idata.observed_data
     idata.sample_stats.attrs.update(
         seconds=seconds,
         warmup_gradient_evaluations=warmup_steps,
         gradient_evaluations=int(idata.sample_stats["n_steps"].sum()),
+        num_warmup=num_warmup,
+        target_accept=target_accept,
         max_tree_depth=max_tree_depth,
         parameterization=parameterization,
         method="nuts",

@@ -1,6 +1,7 @@
 """End-to-end command-line runs: outputs, atomic writes, clear failures."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -60,6 +61,10 @@ def test_run_writes_the_result_folder(tmp_path, capsys):
     names = sorted(p.name for p in (out / "figures").iterdir())
     assert names == ["density.png", "diagnostics.png", "hop_times.png", "path_fan.png"]
     assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
+    umask = os.umask(0)
+    os.umask(umask)
+    for folder in (out, out / "figures"):
+        assert folder.stat().st_mode & 0o777 == 0o777 & ~umask
 
     # A second run needs --force and leaves the first result untouched.
     before = (out / "summary.json").read_bytes()

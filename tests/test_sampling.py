@@ -133,6 +133,7 @@ def test_inference_data_layout():
     idata = sample_paths(
         problem, jax.random.PRNGKey(0), num_chains=2, num_warmup=50, num_samples=50
     )
+    assert idata.groups() == ["posterior", "sample_stats", "constant_data"]
     assert idata.posterior["path"].dims == ("chain", "draw", "time", "coordinate")
     assert list(idata.posterior["coordinate"].values) == ["mean", "width"]
     for stat in ("diverging", "tree_depth", "n_steps", "energy"):
