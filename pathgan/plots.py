@@ -14,7 +14,7 @@ import numpy as np
 from pathgan import data as data_module
 
 FLOW_STYLE = {"color": "black", "linestyle": "--", "linewidth": 1.5}
-MINIMUM_STYLE = {"color": "tab:red", "linewidth": 1.5}
+MINIMUM_STYLE = {"color": "tab:red", "linestyle": ":", "linewidth": 2.2}
 BAND_COLOR = "tab:blue"
 
 
@@ -152,7 +152,7 @@ def plot_diagnostics(idata, problem, num_coordinates=4):
         :num_coordinates
     ]
     fig, axes = plt.subplots(
-        1, len(selected) + 1, figsize=(3.2 * (len(selected) + 1), 3)
+        1, len(selected) + 1, figsize=(3.2 * (len(selected) + 1), 3.4)
     )
     times = idata.posterior["time"].values
     with warnings.catch_warnings():
@@ -165,12 +165,23 @@ def plot_diagnostics(idata, problem, num_coordinates=4):
                 coords={"time": [times[t]], "coordinate": [name]},
                 ax=ax,
             )
-            ax.set_title(f"{name} at t={times[t]:.2f}", fontsize="small")
+            ax.set_title(f"rank plot: {name} at t = {times[t]:.2f}")
+        energy_ax = axes[-1]
         if "energy" in idata.sample_stats:
-            az.plot_energy(idata, ax=axes[-1])
+            az.plot_energy(idata, ax=energy_ax, bfmi=False, legend=False)
+            bfmi = az.bfmi(idata)
+            energy_ax.legend(fontsize="x-small", loc="upper right")
+            energy_ax.set_title(f"energy: BFMI {bfmi.min():.2f} to {bfmi.max():.2f}")
         else:
-            axes[-1].axis("off")
-            axes[-1].text(0.5, 0.5, "exact draws:\nno energy", ha="center", va="center")
+            energy_ax.axis("off")
+            energy_ax.text(
+                0.5, 0.5, "exact draws:\nno energy", ha="center", va="center"
+            )
+    for ax in axes:
+        ax.title.set_fontsize("small")
+        ax.xaxis.label.set_fontsize("small")
+        ax.yaxis.label.set_fontsize("small")
+        ax.tick_params(labelsize="small")
     fig.tight_layout()
     return fig
 
