@@ -43,10 +43,11 @@ independent draw grows with ``K`` (its target's condition number grows like
 ``K**2``), so at ``K >= 128`` its tree depth is capped (``--max-tree-depth``;
 the default cap is 8 for ``faithful`` and NumPyro's 10 for ``quadratic``);
 the table records the cap and how many kept draws hit it. A saturated
-``faithful`` draw at ``K = 512`` costs 255 gradients of about 75 ms on two
-cores, so the capped ``faithful`` runs take only 20 warmup and 20 kept draws
-per chain by default (``--capped-warmup``, ``--capped-draws``); their ESS is a
-rough estimate, shown to make the saturation visible, not a converged value.
+``faithful`` draw at ``K = 512`` costs 255 gradients of about 30 ms each (two
+chains, two cores; the table's ``ms / gradient`` column), so the capped
+``faithful`` runs take only 20 warmup and 20 kept draws per chain by default
+(``--capped-warmup``, ``--capped-draws``); their ESS is a rough estimate,
+shown to make the saturation visible, not a converged value.
 
 The results table, the command, the machine and the ratios
 (whitened/plain ESS per gradient at each ``K``; whitened ESS per gradient at
@@ -55,8 +56,8 @@ Text after the line ``<!-- notes -->`` in an existing ``--out`` file is kept.
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/ess_per_gradient.py            # full run
-    .venv/bin/python benchmarks/ess_per_gradient.py --quick    # K in {32, 128}
+    python benchmarks/ess_per_gradient.py            # full run, about 15 min
+    python benchmarks/ess_per_gradient.py --quick    # K in {32, 128}
 """
 
 import argparse
@@ -90,14 +91,14 @@ NOTES_MARKER = "<!-- notes -->"
 #: Per-problem defaults: chains, warmup, draws, the plain sampler's tree-depth
 #: cap at K >= LARGE_SLICES, and warmup and draws of the runs capped below
 #: DEFAULT_DEPTH (``None``: as the others). A saturated faithful draw at
-#: K = 512 costs 255 gradients of about 75 ms (2 chains, 2 cores): 20 s.
+#: K = 512 costs 255 gradients of about 30 ms (2 chains, 2 cores): 8 s.
 SETTINGS = {
     "quadratic": {
         "chains": 2, "warmup": 300, "draws": 300, "plain_depth": 10,
         "capped_warmup": None, "capped_draws": None,
     },
     "faithful": {
-        "chains": 2, "warmup": 200, "draws": 200, "plain_depth": 8,
+        "chains": 2, "warmup": 400, "draws": 400, "plain_depth": 8,
         "capped_warmup": 20, "capped_draws": 20,
     },
 }
@@ -122,6 +123,7 @@ COLUMNS = (
     ("gradients (kept)", "gradients"),
     ("ESS / gradient", "ess_per_gradient"),
     ("ESS / s", "ess_per_second"),
+    ("ms / gradient", "ms_per_gradient"),
     ("mean tree depth", "tree_depth"),
     ("draws at cap", "saturated"),
     ("divergences", "divergences"),
@@ -221,6 +223,9 @@ def measure(name, slices, parameterization, settings):
         "gradients": gradients,
         "ess_per_gradient": ess / gradients,
         "ess_per_second": ess / seconds,
+        "ms_per_gradient": 1e3 * seconds / (
+            gradients + int(stats.attrs["warmup_gradient_evaluations"])
+        ),
         "tree_depth": float(stats["tree_depth"].mean()),
         "saturated": found["tree_depth_saturated"],
         "draws": settings["chains"] * draws,
@@ -239,7 +244,7 @@ def format_cell(key, row):
         return f"{value} / {row['draws']}"
     if key in ("ess_per_gradient", "step_size"):
         return f"{value:.3g}"
-    if key in ("ess", "ess_per_second", "seconds", "wall"):
+    if key in ("ess", "ess_per_second", "seconds", "wall", "ms_per_gradient"):
         return f"{value:.1f}"
     if key == "tree_depth":
         return f"{value:.2f}"
@@ -356,9 +361,13 @@ def settings_lines(settings, problems):
         line = (
             f"- `{name}`: {s['chains']} chains (vectorized), {s['warmup']} warmup "
             f"and {s['draws']} kept draws per chain, target acceptance 0.8, "
-            f"tree-depth cap {DEFAULT_DEPTH} except the plain sampler at "
-            f"K >= {LARGE_SLICES}: {s['plain_depth']}"
+            f"tree-depth cap {DEFAULT_DEPTH}"
         )
+        if s["plain_depth"] != DEFAULT_DEPTH:
+            line += (
+                f" except the plain sampler at K >= {LARGE_SLICES}: "
+                f"{s['plain_depth']}"
+            )
         if s["plain_depth"] < DEFAULT_DEPTH:
             warmup, draws = iterations(s, s["plain_depth"])
             line += f", which runs {warmup} warmup and {draws} kept draws per chain"
@@ -403,6 +412,9 @@ def document(rows, settings, problems, command, load, total_seconds, notes):
         '(`idata.sample_stats.attrs["seconds"]`) include warmup and JIT '
         "compilation, so ESS / s understates the steady-state rate, most for "
         "short runs.",
+        "- **ms / gradient** = sampler seconds / all gradient evaluations "
+        "(warmup and kept, all chains advancing together), compilation "
+        "included: the cost of one gradient of the vectorized chains.",
         "- **mean tree depth** over kept draws; **cap** is the NUTS "
         "`max_tree_depth` of the run and **draws at cap** the kept draws whose "
         "trajectory used all `2**cap - 1` leapfrog steps.",
@@ -464,11 +476,11 @@ def parse_arguments(argv=None):
     parser.add_argument("--chains", type=int, help="chains (default: 2)")
     parser.add_argument(
         "--warmup", type=int,
-        help="warmup iterations per chain (default: quadratic 300, faithful 200)",
+        help="warmup iterations per chain (default: quadratic 300, faithful 400)",
     )
     parser.add_argument(
         "--draws", type=int,
-        help="kept draws per chain (default: quadratic 300, faithful 200)",
+        help="kept draws per chain (default: quadratic 300, faithful 400)",
     )
     parser.add_argument(
         "--max-tree-depth", type=int,
@@ -518,12 +530,7 @@ def chosen_settings(arguments):
 
 def command_line():
     """The command that is running, as it could be typed in the repository root."""
-    executable = Path(sys.executable)
-    try:
-        executable = executable.relative_to(Path.cwd())
-    except ValueError:
-        executable = Path(executable.name)
-    return shlex.join([str(executable), *sys.argv])
+    return shlex.join(["python", *sys.argv])
 
 
 def main(argv=None):

@@ -71,9 +71,24 @@ def test_whitening_constants_give_unit_partition_function(action):
     assert float(total) == pytest.approx(0.0, abs=1e-12)
 
 
-def test_fixed_end_zero_potential_is_the_gaussian_transition_density():
+@pytest.mark.parametrize(
+    ("action", "friction", "variance_per_time"),
+    [("euclidean", 1.0, 0.1), ("onsager_machlup", 2.5, 2 * 0.1 / 2.5)],
+)
+def test_fixed_end_zero_potential_is_the_gaussian_transition_density(
+    action, friction, variance_per_time
+):
+    # With V = 0 the integrand is Gaussian in the whitened noise, so its
+    # integral is the weight at zero noise times (2 pi)^(rows/2); Z must be
+    # N(x_K; x_0, variance_per_time * T) with eps = 0.1.
     problem = quadratic_problem(
-        "euclidean", "fixed", omega=0.0, time_slices=16, start=0.3, end_mean=1.1
+        action,
+        "fixed",
+        omega=0.0,
+        time_slices=16,
+        start=0.3,
+        end_mean=1.1,
+        friction=friction,
     )
     rows, cols = whitening.noise_shape(problem)
     path = whitening.path_from_noise(problem, jnp.zeros((rows, cols)))
@@ -81,13 +96,13 @@ def test_fixed_end_zero_potential_is_the_gaussian_transition_density():
     log_z = (
         problem.time_slices
         * actions.log_step_normalizer(
-            "euclidean", problem.noise_scale, problem.time_step, 1.0, problem.metric
+            action, problem.noise_scale, problem.time_step, friction, problem.metric
         )
         + whitening.log_jacobian(problem)
         + 0.5 * rows * math.log(2 * math.pi)
         + log_weight
     )
-    variance = problem.noise_scale * problem.duration
+    variance = variance_per_time * problem.duration
     expected = -0.5 * math.log(2 * math.pi * variance) - 0.8**2 / (2 * variance)
     assert float(log_z) == pytest.approx(expected, abs=1e-12)
 
