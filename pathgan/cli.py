@@ -9,6 +9,7 @@ code 1.
 import argparse
 import json
 import logging
+import shutil
 import sys
 import warnings
 from pathlib import Path
@@ -20,12 +21,26 @@ EXIT_INTERRUPTED = 130
 log = logging.getLogger("pathgan")
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, like every other error."""
+
+    def error(self, message):
+        command = self.prog.removeprefix("pathgan").strip()
+        where = f"{command}: " if command else ""
+        self.exit(
+            EXIT_INPUT,
+            f"pathgan: error: {where}{message} (see '{self.prog} --help')\n",
+        )
+
+
 def _parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="pathgan",
         description="Sample GAN training paths as a path integral on W2 space.",
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser
+    )
     run = commands.add_parser("run", help="sample one experiment from a TOML config")
     run.add_argument("config", type=Path, help="the experiment's TOML file")
     run.add_argument(
@@ -58,7 +73,7 @@ def _fail(message, code):
 def _run(args):
     from pathgan.config import ConfigError, load_config
     from pathgan.data import DataError
-    from pathgan.experiment import ResultExistsError, run_experiment
+    from pathgan.experiment import OutputError, run_experiment, show_path
     from pathgan.sampling import NonFiniteStartError
 
     try:
@@ -76,12 +91,19 @@ def _run(args):
             base_dir=args.config.resolve().parent,
             config_text=args.config.read_text(),
         )
-    except (ResultExistsError, DataError) as error:
+    except (OutputError, DataError) as error:
         return _fail(str(error), EXIT_INPUT)
     except NonFiniteStartError as error:
         return _fail(str(error), EXIT_FAILURE)
+    except OSError as error:
+        return _fail(
+            f"writing {show_path(out)} failed: {error}; nothing was written",
+            EXIT_FAILURE,
+        )
     except KeyboardInterrupt:
-        return _fail(f"interrupted; {out} was not written", EXIT_INTERRUPTED)
+        return _fail(
+            f"interrupted; {show_path(out)} was not written", EXIT_INTERRUPTED
+        )
     diag = summary["diagnostics"]
     log.info(
         "done in %.1f s: R-hat max %.4f, bulk ESS min %.0f, %d divergences, "
@@ -105,40 +127,50 @@ def _run(args):
 
 
 def _plot(args):
-    import shutil
-
     import arviz as az
 
-    from pathgan.config import ConfigError, parse_config
+    from pathgan.config import parse_config
+    from pathgan.data import DataError
     from pathgan.experiment import (
         build_problem,
         build_target,
         hop_analysis,
+        replace_output,
+        show_path,
         temporary_folder,
         write_figures,
     )
 
     path = args.folder / "paths.nc"
+    shown = show_path(path)
     if not path.is_file():
         return _fail(
-            f"{path} not found: is {args.folder} a pathgan result folder?", EXIT_INPUT
+            f"{shown} not found: is {show_path(args.folder)} a pathgan result folder?",
+            EXIT_INPUT,
         )
-    idata = az.from_netcdf(str(path))
     try:
+        idata = az.from_netcdf(str(path))
         config = parse_config(json.loads(idata.posterior.attrs["config"]))
-    except (KeyError, ConfigError) as error:
-        return _fail(f"{path} has no usable config: {error}", EXIT_INPUT)
+    except (OSError, ValueError, KeyError, AttributeError) as error:
+        reason = (str(error).splitlines() or [type(error).__name__])[0]
+        return _fail(f"{shown} is not a readable pathgan result: {reason}", EXIT_INPUT)
     base_dir = Path(idata.posterior.attrs.get("base_dir", "."))
-    target = build_target(config, base_dir)
+    try:
+        target = build_target(config, base_dir)
+    except DataError as error:
+        return _fail(f"the data of {shown} cannot be read again: {error}", EXIT_INPUT)
     problem = build_problem(config, target)
     hop = hop_analysis(problem, idata)
-    temporary = temporary_folder(args.folder, ".figures.tmp-")
+    try:
+        temporary = temporary_folder(args.folder, ".figures.tmp-")
+    except OSError as error:
+        reason = error.strerror or str(error)
+        return _fail(f"cannot write in {show_path(args.folder)}: {reason}", EXIT_INPUT)
     try:
         write_figures(temporary, problem, target, idata, hop[1] if hop else None)
-        old = args.folder / "figures"
-        if old.exists():
-            shutil.rmtree(old)
-        temporary.rename(old)
+        replace_output(temporary, args.folder / "figures")
+    except OSError as error:
+        return _fail(f"redrawing the figures failed: {error}", EXIT_FAILURE)
     finally:
         if temporary.exists():
             shutil.rmtree(temporary)

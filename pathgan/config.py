@@ -5,6 +5,7 @@ errors become one-line :class:`ConfigError` messages that name the key, the
 value and what is allowed.
 """
 
+import math
 import tomllib
 from pathlib import Path
 from typing import Literal, Union
@@ -39,19 +40,21 @@ class DataConfig(_Section):
     columns: list[str] | None = None
     standardize: bool = False
     bandwidth: Union[str, float] = "silverman"
-    centers: list[float] | None = None
-    widths: list[PositiveFloat] | None = None
-    weights: list[PositiveFloat] | None = None
+    centers: list[float] | None = Field(None, min_length=1)
+    widths: list[PositiveFloat] | None = Field(None, min_length=1)
+    weights: list[PositiveFloat] | None = Field(None, min_length=1)
 
     @field_validator("bandwidth", mode="before")
     @classmethod
     def _check_bandwidth(cls, value):
         is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if (is_number and value > 0) or value in BANDWIDTH_RULES:
+        if (is_number and value > 0 and math.isfinite(value)) or (
+            value in BANDWIDTH_RULES
+        ):
             return float(value) if is_number else value
         raise ValueError(
             f"data.bandwidth = {value!r}: allowed are 'silverman', 'scott' or a "
-            "positive number"
+            "positive finite number"
         )
 
     @model_validator(mode="after")
@@ -200,7 +203,7 @@ class ExperimentConfig(_Section):
     """A whole experiment."""
 
     name: str = "experiment"
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, lt=2**63)
     data: DataConfig = DataConfig()
     generator: GeneratorConfig = GeneratorConfig()
     potential: PotentialConfig = PotentialConfig()
@@ -238,7 +241,7 @@ def _format_error(error):
     """One line from the first pydantic error: key, value, what is allowed."""
     first = error.errors()[0]
     loc = [p for p in first["loc"] if not str(p).startswith(("function-", "literal["))]
-    key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+    key = "".join(_key_part(p) for p in loc).lstrip(".")
     loc = [str(p) for p in loc]
     kind = first["type"]
     message = first["msg"].removeprefix("Value error, ")
@@ -251,6 +254,14 @@ def _format_error(error):
     if kind == "value_error" and (not key or message.startswith(loc[0])):
         return message
     return f"{key} = {first.get('input')!r}: {message}"
+
+
+def _key_part(part):
+    """One step of a key path: ``[i]`` for an index, ``.name`` (quoted if odd)."""
+    if isinstance(part, int):
+        return f"[{part}]"
+    text = str(part)
+    return f".{text}" if text.isprintable() and text.strip() == text else f".{text!r}"
 
 
 def _section_model(loc):
@@ -291,4 +302,7 @@ def load_config(path):
         mapping = tomllib.loads(text.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{str(path)!r} is not valid TOML: {error}") from None
+    except RecursionError:
+        message = f"{str(path)!r} is nested too deeply to be a config"
+        raise ConfigError(message) from None
     return parse_config(mapping)

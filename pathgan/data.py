@@ -124,7 +124,7 @@ def read_csv_columns(path, columns):
     dropped. A missing value is an empty cell or one of ``NA``, ``NaN``.
     """
     try:
-        handle = open(path, newline="")
+        handle = open(path, newline="", encoding="utf-8-sig")
     except OSError as error:
         raise DataError(
             f"cannot read CSV file {str(path)!r}: {error.strerror}"
@@ -132,30 +132,44 @@ def read_csv_columns(path, columns):
     with handle:
         reader = csv.reader(handle)
         try:
-            header = next(reader)
-        except StopIteration:
-            raise DataError(f"CSV file {str(path)!r} is empty") from None
-        missing = [c for c in columns if c not in header]
-        if missing:
-            named = [h for h in header if h]
+            return _read_rows(reader, path, columns)
+        except UnicodeDecodeError:
             raise DataError(
-                f"data.columns: {missing[0]!r} is not a column of {str(path)!r}; "
-                f"its columns are {named}"
-            )
-        index = [header.index(c) for c in columns]
-        rows, dropped = [], 0
-        for number, row in enumerate(reader, start=2):
-            cells = [row[i].strip() if i < len(row) else "" for i in index]
-            if any(c in ("", "NA", "NaN", "nan") for c in cells):
-                dropped += 1
-                continue
-            try:
-                rows.append([float(c) for c in cells])
-            except ValueError:
-                raise DataError(
-                    f"{str(path)!r} line {number}: a non-numeric value in "
-                    f"columns {list(columns)}: {cells}"
-                ) from None
+                f"{str(path)!r} line {reader.line_num + 1}: not UTF-8 text"
+            ) from None
+        except csv.Error as error:
+            raise DataError(
+                f"{str(path)!r} line {reader.line_num}: not a CSV row ({error})"
+            ) from None
+
+
+def _read_rows(reader, path, columns):
+    """The numeric ``columns`` of the rows of a CSV reader, and the rows dropped."""
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise DataError(f"CSV file {str(path)!r} is empty") from None
+    missing = [c for c in columns if c not in header]
+    if missing:
+        named = [h for h in header if h]
+        raise DataError(
+            f"data.columns: {missing[0]!r} is not a column of {str(path)!r}; "
+            f"its columns are {named}"
+        )
+    index = [header.index(c) for c in columns]
+    rows, dropped = [], 0
+    for row in reader:
+        cells = [row[i].strip() if i < len(row) else "" for i in index]
+        if any(c in ("", "NA", "NaN", "nan") for c in cells):
+            dropped += 1
+            continue
+        try:
+            rows.append([float(c) for c in cells])
+        except ValueError:
+            raise DataError(
+                f"{str(path)!r} line {reader.line_num}: a non-numeric value in "
+                f"columns {list(columns)}: {cells}"
+            ) from None
     if len(rows) < 2:
         raise DataError(f"{str(path)!r} has fewer than two complete rows")
     return np.asarray(rows, dtype=np.float64), dropped
@@ -186,10 +200,13 @@ def load_samples(source, columns, standardize):
     if not np.all(np.isfinite(samples)):
         raise DataError(f"{label}[{columns[0]}] holds non-finite values")
     spread = samples.std(ddof=1)
-    if not spread > 0:
+    magnitude = np.abs(samples).max()
+    # A spread below 1e-9 of the values' size is rounding, not data: the
+    # kernel density of such a column is numerically a point.
+    if not spread > 1e-9 * magnitude:
         raise DataError(
-            f"{label}[{columns[0]}] is constant ({samples[0]}): a kernel density "
-            "needs data with a spread"
+            f"{label}[{columns[0]}] is constant ({samples[0]}; spread {spread:.3g}): "
+            "a kernel density needs data with a spread"
         )
     if standardize:
         samples = (samples - samples.mean()) / spread

@@ -9,6 +9,7 @@ either complete or absent.
 import importlib.metadata
 import json
 import logging
+import math
 import os
 import shutil
 import tempfile
@@ -35,8 +36,22 @@ log = logging.getLogger("pathgan")
 VERSIONED = ("pathgan", "jax", "numpyro", "arviz", "numpy", "scipy")
 
 
-class ResultExistsError(FileExistsError):
+#: Files that mark a folder as a pathgan result, which ``force`` may replace.
+RESULT_FILES = ("paths.nc", "summary.json")
+
+
+class OutputError(ValueError):
+    """A result folder cannot be written where it was asked for."""
+
+
+class ResultExistsError(OutputError):
     """The output folder exists and ``force`` was not given."""
+
+
+def show_path(path):
+    """A path for a one-line message: quoted if it holds unprintable characters."""
+    text = str(path)
+    return text if text.isprintable() else repr(text)
 
 
 def build_target(config, base_dir=Path(".")):
@@ -45,9 +60,9 @@ def build_target(config, base_dir=Path(".")):
     if config.potential.kind == "polynomial":
         return None
     if data.source == "two_modes":
-        centers = data.centers or [-2.0, 2.0]
-        widths = data.widths or [0.5, 0.5]
-        weights = data.weights or [0.5, 0.5]
+        centers = [-2.0, 2.0] if data.centers is None else data.centers
+        widths = [0.5, 0.5] if data.widths is None else data.widths
+        weights = [0.5, 0.5] if data.weights is None else data.weights
         return data_module.gaussian_mixture(
             centers,
             widths,
@@ -207,6 +222,30 @@ def summarize(config, problem, idata, hops=None):
     }
 
 
+def summary_json(summary):
+    """The summary as JSON text; a non-finite number is written as ``null``.
+
+    JSON has no NaN or infinity. A degenerate run (for example frozen paths,
+    whose R-hat is undefined) logs a warning naming the keys instead.
+    """
+    not_finite = []
+
+    def clean(value, key):
+        if isinstance(value, dict):
+            return {k: clean(v, f"{key}.{k}" if key else k) for k, v in value.items()}
+        if isinstance(value, float) and not math.isfinite(value):
+            not_finite.append(key)
+            return None
+        return value
+
+    text = json.dumps(clean(summary, ""), indent=2, allow_nan=False) + "\n"
+    if not_finite:
+        log.warning(
+            "not finite, written as null in summary.json: %s", ", ".join(not_finite)
+        )
+    return text
+
+
 def write_figures(folder, problem, target, idata, hop_values=None):
     """Draw every figure of a run into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -249,19 +288,79 @@ def temporary_folder(parent, prefix):
     return folder
 
 
-def _replace(temporary, out_dir, force):
+def prepare_output(out_dir, force=False):
+    """Check that a result can be written at ``out_dir``; make its temporary folder.
+
+    Runs before any work, so that a result that could not be written costs
+    nothing. An existing ``out_dir`` is refused unless ``force`` is given, and
+    even then unless it is a folder holding a pathgan result (or nothing), so
+    that ``force`` never deletes anything else.
+
+    Returns
+    -------
+    temporary
+        An empty folder beside ``out_dir``, to be renamed into place by
+        :func:`replace_output`.
+
+    Raises
+    ------
+    OutputError
+        With a one-line reason.
+    """
     out_dir = Path(out_dir)
+    shown = show_path(out_dir)
+    if out_dir.is_symlink() and not out_dir.exists():
+        raise OutputError(
+            f"{shown} is a broken symbolic link; remove it or choose another --out"
+        )
     if out_dir.exists():
         if not force:
-            raise ResultExistsError(f"{out_dir} exists; pass --force to replace it")
-        trash = Path(
-            tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent)
-        )
-        out_dir.rename(trash / out_dir.name)
+            raise ResultExistsError(f"{shown} exists; pass --force to replace it")
+        if not out_dir.is_dir():
+            raise OutputError(
+                f"{shown} exists and is not a folder; refusing to replace it"
+            )
+        here = Path.cwd().resolve()
+        if out_dir.resolve() in (here, *here.parents):
+            raise OutputError(
+                f"{shown} holds the working folder; choose another --out"
+            )
+        is_result = any((out_dir / name).exists() for name in RESULT_FILES)
+        if not is_result and any(out_dir.iterdir()):
+            raise OutputError(
+                f"{shown} is not a pathgan result folder (it has no "
+                f"{' or '.join(RESULT_FILES)}); refusing to replace it"
+            )
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        return temporary_folder(out_dir.parent, f".{out_dir.name}.tmp-")
+    except OSError as error:
+        reason = error.strerror or str(error)
+        message = f"cannot write a result folder at {shown}: {reason}"
+        raise OutputError(message) from None
+
+
+def replace_output(temporary, out_dir):
+    """Rename ``temporary`` to ``out_dir``, replacing an old result only at the end.
+
+    If the final rename fails, the old result is put back.
+    """
+    out_dir = Path(out_dir)
+    if not out_dir.exists():
         temporary.rename(out_dir)
-        shutil.rmtree(trash)
-    else:
+        return
+    trash = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+    old = trash / out_dir.name
+    try:
+        out_dir.rename(old)
         temporary.rename(out_dir)
+    except OSError:
+        if old.exists() and not out_dir.exists():
+            old.rename(out_dir)
+        if not old.exists():
+            trash.rmdir()
+        raise
+    shutil.rmtree(trash)
 
 
 def run_experiment(
@@ -269,12 +368,23 @@ def run_experiment(
 ):
     """Run one experiment and write its result folder atomically.
 
-    Returns the summary dict. Raises :class:`ResultExistsError` before any
-    work if ``out_dir`` exists and ``force`` is false.
+    Returns the summary dict. Raises :class:`OutputError` (or its subclass
+    :class:`ResultExistsError`) before any work if the result could not be
+    written at ``out_dir``; see :func:`prepare_output`.
     """
     out_dir = Path(out_dir)
-    if out_dir.exists() and not force:
-        raise ResultExistsError(f"{out_dir} exists; pass --force to replace it")
+    temporary = prepare_output(out_dir, force)
+    try:
+        summary = _run_into(temporary, config, base_dir, progress, config_text)
+        replace_output(temporary, out_dir)
+    finally:
+        if temporary.exists():
+            shutil.rmtree(temporary)
+    return summary
+
+
+def _run_into(folder, config, base_dir, progress, config_text):
+    """Sample one experiment and write its files into ``folder``."""
     target = build_target(config, base_dir)
     if target is not None:
         log.info("data: %s (bandwidth %.4g)", target.description, target.widths.max())
@@ -298,17 +408,8 @@ def run_experiment(
         base_dir=str(base_dir),
         versions=json.dumps(summary["versions"]),
     )
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    temporary = temporary_folder(out_dir.parent, f".{out_dir.name}.tmp-")
-    try:
-        idata.to_netcdf(str(temporary / "paths.nc"), engine="h5netcdf")
-        (temporary / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-        log.info("drawing figures")
-        write_figures(
-            temporary / "figures", problem, target, idata, hop[1] if hop else None
-        )
-        _replace(temporary, out_dir, force)
-    finally:
-        if temporary.exists():
-            shutil.rmtree(temporary)
+    idata.to_netcdf(str(folder / "paths.nc"), engine="h5netcdf")
+    (folder / "summary.json").write_text(summary_json(summary))
+    log.info("drawing figures")
+    write_figures(folder / "figures", problem, target, idata, hop[1] if hop else None)
     return summary

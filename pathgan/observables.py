@@ -13,10 +13,12 @@ def action_statistics(actions, noise_scale):
     action with ``n`` sampled coordinates it is ``n / 2``.
     """
     actions = np.asarray(actions, dtype=np.float64).ravel()
+    # Var(S / eps) rather than Var(S) / eps^2: S/eps is of order one per
+    # coordinate, so this neither overflows nor underflows at extreme eps.
     return {
         "action_mean": float(actions.mean()),
         "action_std": float(actions.std(ddof=1)),
-        "specific_heat": float(actions.var(ddof=1) / noise_scale**2),
+        "specific_heat": float(np.var(actions / noise_scale, ddof=1)),
     }
 
 

@@ -110,3 +110,67 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, text, expe
     assert "Traceback" not in result.stderr
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
+
+
+def _refused(tmp_path, capsys, argv, expected):
+    """Run the command; it must end with one error line before any sampling."""
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("pathgan: error:")
+    assert expected in err[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_unusable_output_locations_are_refused_before_sampling(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    config = str(_config(tmp_path))
+    (tmp_path / "afile").write_text("keep")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    cases = [
+        (["--out", "afile/sub"], "cannot write a result folder at afile/sub"),
+        (["--out", "dangling"], "is a broken symbolic link"),
+        (["--out", "afile", "--force"], "exists and is not a folder"),
+        (["--out", "mine", "--force"], "is not a pathgan result folder"),
+        (["--out", ".", "--force"], "holds the working folder"),
+    ]
+    for extra, expected in cases:
+        _refused(tmp_path, capsys, ["run", config, "-q", *extra], expected)
+    assert (tmp_path / "afile").read_text() == "keep"
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["run"], "run: the following arguments are required: config"),
+        (["run", "a.toml", "extra"], "unrecognized arguments: extra"),
+        (["plot"], "plot: the following arguments are required: folder"),
+    ],
+)
+def test_bad_arguments_are_one_line(capsys, argv, expected):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and expected in err[0]
+
+
+def test_plot_refuses_a_folder_that_is_not_a_result(tmp_path, capsys):
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "paths.nc").write_bytes(b"not a netCDF file")
+    _refused(tmp_path, capsys, ["plot", str(corrupt)], "is not a readable pathgan")
+    _refused(tmp_path, capsys, ["plot", str(tmp_path / "none")], "not found")
+
+
+def test_summary_json_writes_non_finite_numbers_as_null(caplog):
+    from pathgan.experiment import summary_json
+
+    text = summary_json({"diagnostics": {"rhat_max": float("nan"), "divergences": 0}})
+    assert json.loads(text) == {"diagnostics": {"rhat_max": None, "divergences": 0}}
+    assert "diagnostics.rhat_max" in caplog.text

@@ -32,6 +32,10 @@ BAD = [
         {"data": {"source": "two_modes", "centers": [0.0], "widths": [1.0, 1.0]}},
         "must have the same length",
     ),
+    ({"seed": 2**70}, "seed = 1180591620717411303424: Input should be less than"),
+    ({"data": {"bandwidth": float("inf")}}, "data.bandwidth = inf: allowed are"),
+    ({"data": {"source": "two_modes", "centers": []}}, "data.centers = []"),
+    ({"bad\nkey": 1}, "'bad\\nkey': unknown key"),
     ({"sampler": {"chains": 0}}, "sampler.chains = 0"),
     ({"sampler": {"chains": True}}, "sampler.chains = True"),
     ({"sampler": {"target_accept": 1.5}}, "sampler.target_accept = 1.5"),
@@ -75,6 +79,13 @@ def test_unreadable_and_malformed_files(tmp_path):
     broken.write_text("[path\nslices = 3\n")
     with pytest.raises(ConfigError, match="is not valid TOML"):
         load_config(broken)
+
+
+def test_deeply_nested_toml_is_a_config_error(tmp_path):
+    deep = tmp_path / "deep.toml"
+    deep.write_text("a = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        load_config(deep)
 
 
 def test_shipped_experiments_are_valid():

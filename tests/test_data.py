@@ -62,3 +62,31 @@ def test_constant_column_is_refused(tmp_path):
     path.write_text("a\n2.0\n2.0\n2.0\n")
     with pytest.raises(data.DataError, match="is constant"):
         data.load_samples(str(path), ["a"], True)
+
+
+def test_nearly_constant_column_is_refused(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("a\n1.0\n1.0000000000000002\n1.0\n")
+    with pytest.raises(data.DataError, match="is constant"):
+        data.load_samples(str(path), ["a"], False)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"caf\xe9\n1\n2\n", "line 1: not UTF-8 text"),
+        (b"a\n" + b'"' + b"x" * 200_000 + b'"\n1\n2\n', "line 2: not a CSV row"),
+    ],
+)
+def test_unreadable_csv_names_its_line(tmp_path, content, expected):
+    path = tmp_path / "d.csv"
+    path.write_bytes(content)
+    with pytest.raises(data.DataError, match=expected):
+        data.read_csv_columns(path, ["a"])
+
+
+def test_byte_order_mark_is_not_part_of_the_first_column(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_bytes(b"\xef\xbb\xbfa\n1\n2\n")
+    values, dropped = data.read_csv_columns(path, ["a"])
+    assert values[:, 0].tolist() == [1.0, 2.0] and dropped == 0
