@@ -43,7 +43,7 @@ independent draw grows with ``K`` (its target's condition number grows like
 ``K**2``), so at ``K >= 128`` its tree depth is capped (``--max-tree-depth``;
 the default cap is 8 for ``faithful`` and NumPyro's 10 for ``quadratic``);
 the table records the cap and how many kept draws hit it. A saturated
-``faithful`` draw at ``K = 512`` costs 255 gradients of about 10 ms each (two
+``faithful`` draw at ``K = 512`` costs 255 gradients of about 8 ms each (two
 chains, two cores; the table's ``ms / gradient`` column), so the capped
 ``faithful`` runs take only 20 warmup and 20 kept draws per chain by default
 (``--capped-warmup``, ``--capped-draws``); their ESS is a rough estimate,
@@ -91,7 +91,7 @@ NOTES_MARKER = "<!-- notes -->"
 #: Per-problem defaults: chains, warmup, draws, the plain sampler's tree-depth
 #: cap at K >= LARGE_SLICES, and warmup and draws of the runs capped below
 #: DEFAULT_DEPTH (``None``: as the others). A saturated faithful draw at
-#: K = 512 costs 255 gradients of about 10 ms (2 chains, 2 cores): 3 s.
+#: K = 512 costs 255 gradients of about 8 ms (2 chains, 2 cores): 2 s.
 SETTINGS = {
     "quadratic": {
         "chains": 2, "warmup": 300, "draws": 300, "plain_depth": 10,
