@@ -134,8 +134,9 @@ def read_csv_columns(path, columns):
         try:
             return _read_rows(reader, path, columns)
         except UnicodeDecodeError:
+            # Decoding fails per block read, so no reliable line number exists.
             raise DataError(
-                f"{str(path)!r} line {reader.line_num + 1}: not UTF-8 text"
+                f"{str(path)!r} is not UTF-8 text; save it as UTF-8"
             ) from None
         except csv.Error as error:
             raise DataError(
