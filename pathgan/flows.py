@@ -67,8 +67,7 @@ class MinimumActionPath(NamedTuple):
     converged: bool
 
 
-def _starting_path(problem):
-    flow = gradient_flow(problem)
+def _starting_path(problem, flow):
     if problem.end == "free":
         return flow
     free = jnp.asarray(problem.free)
@@ -78,7 +77,7 @@ def _starting_path(problem):
 
 
 def minimum_action_path(
-    problem, initial_path=None, tolerance=1e-9, max_iterations=5000
+    problem, initial_path=None, tolerance=1e-9, max_iterations=5000, flow=None
 ):
     r"""Minimize the action over the free slices, with the configured ends.
 
@@ -87,10 +86,13 @@ def minimum_action_path(
     part, with SciPy's L-BFGS-B and exact JAX gradients. It starts from
     ``initial_path``, by default the gradient flow (shifted linearly to meet a
     fixed end). For ``onsager_machlup`` with a free end the minimum is the
-    gradient flow itself, where :math:`S = 0`.
+    gradient flow itself, where :math:`S = 0`. Pass the gradient flow as
+    ``flow`` if it is already computed, to save computing it again.
     """
     action = action_fn(problem)
-    start_path = _starting_path(problem) if initial_path is None else initial_path
+    if initial_path is None:
+        flow = gradient_flow(problem) if flow is None else flow
+        initial_path = _starting_path(problem, flow)
     shape = whitening.noise_shape(problem)
 
     def objective(flat):
@@ -105,7 +107,7 @@ def minimum_action_path(
         value, grad = value_and_grad(jnp.asarray(flat))
         return float(value), np.asarray(grad, dtype=np.float64)
 
-    x0 = np.asarray(to_noise(jnp.asarray(start_path))).ravel()
+    x0 = np.asarray(to_noise(jnp.asarray(initial_path))).ravel()
     result = scipy.optimize.minimize(
         fun,
         x0,

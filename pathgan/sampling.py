@@ -214,7 +214,7 @@ def sample_paths(
     """
     flow = gradient_flow(problem)
     check_finite_start(problem, flow[None], what="the gradient flow, path")
-    minimum = minimum_action_path(problem)
+    minimum = minimum_action_path(problem, flow=flow)
     start_path = minimum.path if init_path is None else init_path
     key_init, key_run = jax.random.split(rng_key)
     init, init_paths = _initial_values(
@@ -336,7 +336,7 @@ def exact_paths(problem, rng_key, num_chains=4, num_samples=1000):
         method="exact",
     )
     flow = gradient_flow(problem)
-    minimum = minimum_action_path(problem)
+    minimum = minimum_action_path(problem, flow=flow)
     return _add_classical(idata, problem, flow, minimum)
 
 
