@@ -11,7 +11,7 @@ import math
 import jax
 import jax.numpy as jnp
 
-ACTIONS = ("onsager_machlup", "euclidean")
+ACTIONS = ("onsager_machlup", "underdamped", "euclidean")
 
 
 def step_variance(action, noise_scale, time_step, friction=1.0):
@@ -20,15 +20,21 @@ def step_variance(action, noise_scale, time_step, friction=1.0):
     .. math::
 
         \sigma^2 = \varepsilon\, dt \ (\text{euclidean}), \qquad
-        \sigma^2 = 2 \varepsilon\, dt / \gamma \ (\text{onsager\_machlup})
+        \sigma^2 = 2 \varepsilon\, dt / \gamma \ (\text{onsager\_machlup}),
+        \qquad
+        \sigma^2 = 2 \gamma \varepsilon\, dt^3 \ (\text{underdamped})
 
     per unit of the metric; a chart coordinate with metric :math:`g_j` steps
-    with variance :math:`\sigma^2 / g_j`.
+    with variance :math:`\sigma^2 / g_j`. For ``underdamped`` the noise
+    enters the velocity with variance :math:`2\gamma\varepsilon\,dt`, and a
+    position step is :math:`dt` times a velocity, hence :math:`dt^3`.
     """
     if action == "euclidean":
         return noise_scale * time_step
     if action == "onsager_machlup":
         return 2.0 * noise_scale * time_step / friction
+    if action == "underdamped":
+        return 2.0 * friction * noise_scale * time_step**3
     raise ValueError(f"unknown action {action!r}; allowed: {ACTIONS}")
 
 
@@ -43,15 +49,17 @@ def log_step_normalizer(action, noise_scale, time_step, friction, metric):
         + \tfrac12 \log g_j,
 
     so that a path with :math:`V = 0` and a free end has :math:`Z = 1`. That is
-    :math:`(2\pi\varepsilon\,dt)^{-1/2}` per coordinate for ``euclidean`` and
-    :math:`(4\pi\varepsilon\,dt/\gamma)^{-1/2}` for ``onsager_machlup``.
+    :math:`(2\pi\varepsilon\,dt)^{-1/2}` per coordinate for ``euclidean``,
+    :math:`(4\pi\varepsilon\,dt/\gamma)^{-1/2}` for ``onsager_machlup`` and
+    :math:`(4\pi\gamma\varepsilon\,dt^3)^{-1/2}` for ``underdamped``.
     :math:`Z = \mathcal{N}^{K} \int \exp(-S/\varepsilon) \prod dx` over the
-    free slices.
+    free slices: :math:`x_1..x_K` (free end), :math:`x_1..x_{K-1}` (fixed
+    end) or :math:`x_0..x_{K-1}` (periodic).
 
     Parameters
     ----------
     action
-        ``"onsager_machlup"`` or ``"euclidean"``.
+        ``"onsager_machlup"``, ``"underdamped"`` or ``"euclidean"``.
     noise_scale
         :math:`\varepsilon > 0`.
     time_step
@@ -86,6 +94,48 @@ def onsager_machlup(path, potential_fn, time_step, friction, free, metric):
     return friction / (4.0 * time_step) * jnp.sum(metric * residual**2)
 
 
+def underdamped(
+    path, potential_fn, time_step, friction, free, metric, initial_velocity
+):
+    r"""Onsager–Machlup action of the damped dynamics with inertia.
+
+    .. math::
+
+        S = \sum_{k=0}^{K-1} \frac{1}{4\gamma\,dt}
+            \left|v_{k+1} - v_k + dt\left(\gamma v_k
+            + g^{-1}\nabla V(x_k)\right)\right|_g^2,
+        \qquad v_k = \frac{x_k - x_{k-1}}{dt}\ (k \ge 1),
+
+    with :math:`v_0` the given initial velocity: the semi-implicit Euler
+    discretization of :math:`\ddot x + \gamma \dot x + g^{-1}\nabla V =
+    \sqrt{2\gamma\varepsilon}\,\xi`, the velocity kicked first and the
+    position moved with the new velocity. Its minimum over a free end is 0,
+    attained by :func:`pathgan.flows.damped_flow`.
+
+    Parameters
+    ----------
+    path
+        Array of shape ``(K + 1, n)``.
+    potential_fn
+        ``potential_fn(chart) -> V``.
+    time_step, friction
+        :math:`dt` and :math:`\gamma`.
+    free, metric
+        Indices of the free coordinates and their metric.
+    initial_velocity
+        :math:`v_0` on the free coordinates.
+    """
+    grad = jax.vmap(jax.grad(potential_fn))(path[:-1])[:, free] / metric
+    x = path[:, free]
+    velocity = jnp.concatenate(
+        [jnp.asarray(initial_velocity)[None], jnp.diff(x, axis=0) / time_step]
+    )
+    residual = (
+        velocity[1:] - velocity[:-1] + time_step * (friction * velocity[:-1] + grad)
+    )
+    return jnp.sum(metric * residual**2) / (4.0 * friction * time_step)
+
+
 def euclidean(path, potential_fn, time_step, free, metric):
     r"""Euclidean (Wick-rotated) action of the paper's Lagrangian.
 
@@ -98,7 +148,9 @@ def euclidean(path, potential_fn, time_step, free, metric):
     the imaginary-time propagator of :math:`H = -\tfrac{\varepsilon^2}{2}
     \Delta_g + V` built from the transfer kernel
     :math:`T(x, y) = (2\pi\varepsilon\,dt)^{-n/2}\exp(-|x - y|^2/(2
-    \varepsilon\,dt) - dt\,(V(x) + V(y))/(2\varepsilon))`.
+    \varepsilon\,dt) - dt\,(V(x) + V(y))/(2\varepsilon))`: the transition
+    density :math:`T^K(x_0, x_K)` for a fixed end and, on a periodic path
+    (:math:`x_K = x_0`), the thermal trace :math:`\mathrm{Tr}\,T^K`.
     """
     values = jax.vmap(potential_fn)(path)
     x = path[:, free]
@@ -119,6 +171,17 @@ def action_fn(problem):
             problem.friction,
             free,
             metric,
+        )
+    if problem.action == "underdamped":
+        velocity = jnp.asarray(problem.free_initial_velocity)
+        return lambda path: underdamped(
+            path,
+            problem.potential_fn,
+            problem.time_step,
+            problem.friction,
+            free,
+            metric,
+            velocity,
         )
     if problem.action == "euclidean":
         return lambda path: euclidean(

@@ -101,9 +101,7 @@ def _run(args):
             EXIT_FAILURE,
         )
     except KeyboardInterrupt:
-        return _fail(
-            f"interrupted; {show_path(out)} was not written", EXIT_INTERRUPTED
-        )
+        return _fail(f"interrupted; {show_path(out)} was not written", EXIT_INTERRUPTED)
     diag = summary["diagnostics"]
     log.info(
         "done in %.1f s: R-hat max %.4f, bulk ESS min %.0f, %d divergences, "
@@ -135,6 +133,7 @@ def _plot(args):
         build_problem,
         build_target,
         hop_analysis,
+        instanton_analysis,
         replace_output,
         show_path,
         temporary_folder,
@@ -161,13 +160,14 @@ def _plot(args):
         return _fail(f"the data of {shown} cannot be read again: {error}", EXIT_INPUT)
     problem = build_problem(config, target)
     hop = hop_analysis(problem, idata)
+    found = instanton_analysis(config, problem)
     try:
         temporary = temporary_folder(args.folder, ".figures.tmp-")
     except OSError as error:
         reason = error.strerror or str(error)
         return _fail(f"cannot write in {show_path(args.folder)}: {reason}", EXIT_INPUT)
     try:
-        write_figures(temporary, problem, target, idata, hop[1] if hop else None)
+        write_figures(temporary, problem, target, idata, hop[1] if hop else None, found)
         replace_output(temporary, args.folder / "figures")
     except OSError as error:
         return _fail(f"redrawing the figures failed: {error}", EXIT_FAILURE)

@@ -143,7 +143,7 @@ class GeneratorConfig(_Section):
 class PotentialConfig(_Section):
     """``[potential]``: V, the functional training descends."""
 
-    kind: Literal["gan", "polynomial"] = "gan"
+    kind: Literal["gan", "seed_loss", "kl", "reverse_kl", "polynomial"] = "gan"
     coefficients: list[float] | None = None
 
     @model_validator(mode="after")
@@ -160,22 +160,55 @@ class PotentialConfig(_Section):
         return self
 
 
+class VelocityConfig(_Section):
+    """A velocity in the gaussian chart; unset coordinates are at rest."""
+
+    mean: float = 0.0
+    width: float = 0.0
+
+
 class PathConfig(_Section):
     """``[path]``: action, time lattice and end condition."""
 
-    action: Literal["onsager_machlup", "euclidean"] = "onsager_machlup"
+    action: Literal["onsager_machlup", "underdamped", "euclidean"] = "onsager_machlup"
     slices: int = Field(64, ge=2, le=4096)
     duration: PositiveFloat = 4.0
     friction: PositiveFloat = 1.0
-    end: Literal["free", "fixed"] = "free"
+    end: Literal["free", "fixed", "periodic"] = "free"
     end_state: EndConfig | None = None
+    initial_velocity: VelocityConfig | None = None
 
     @model_validator(mode="after")
     def _check(self):
         if self.end == "fixed" and self.end_state is None:
             raise ValueError("path.end_state is required when path.end = 'fixed'")
-        if self.end == "free" and self.end_state is not None:
-            raise ValueError("path.end_state is only used when path.end = 'fixed'")
+        if self.end != "fixed" and self.end_state is not None:
+            raise ValueError(
+                f"path.end_state is only used when path.end = 'fixed' "
+                f"(end is {self.end!r})"
+            )
+        if self.end == "periodic" and self.action != "euclidean":
+            raise ValueError(
+                f"path.end = 'periodic' needs path.action = 'euclidean' (got "
+                f"{self.action!r}): a periodic path is a thermal trace, which a "
+                "dissipative action does not define"
+            )
+        if self.initial_velocity is not None and self.action != "underdamped":
+            raise ValueError(
+                "path.initial_velocity is only used when path.action = "
+                f"'underdamped' (action is {self.action!r})"
+            )
+        # The velocity update is explicit in the friction (see damped_flow).
+        if (
+            self.action == "underdamped"
+            and self.friction * self.duration / (self.slices) >= 2.0
+        ):
+            raise ValueError(
+                f"path.friction = {self.friction}: the underdamped lattice needs "
+                f"friction * duration / slices < 2 (it is "
+                f"{self.friction * self.duration / self.slices:.3g}); raise "
+                "path.slices or lower the friction"
+            )
         return self
 
 
@@ -227,12 +260,23 @@ class ExperimentConfig(_Section):
                         f"path.end_state.{name} = {value}: {name!r} is not free, so "
                         f"its end must equal its start ({start}) or be left out"
                     )
+        velocity = self.path.initial_velocity
+        if velocity is not None:
+            for name in ("mean", "width"):
+                value = getattr(velocity, name)
+                if name not in self.generator.free and value != 0.0:
+                    raise ValueError(
+                        f"path.initial_velocity.{name} = {value}: {name!r} is not "
+                        "free, so it cannot move"
+                    )
         if self.sampler.method == "exact" and (
-            self.path.action != "onsager_machlup" or self.path.end != "free"
+            self.path.action not in ("onsager_machlup", "underdamped")
+            or self.path.end != "free"
         ):
             raise ValueError(
-                "sampler.method = 'exact' needs path.action = 'onsager_machlup' and "
-                f"path.end = 'free' (got {self.path.action!r}, {self.path.end!r})"
+                "sampler.method = 'exact' needs path.action = 'onsager_machlup' or "
+                "'underdamped' and path.end = 'free' (got "
+                f"{self.path.action!r}, {self.path.end!r})"
             )
         return self
 

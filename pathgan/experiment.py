@@ -21,7 +21,9 @@ import numpy as np
 
 from pathgan import data as data_module
 from pathgan import potentials
+from pathgan.config import VelocityConfig
 from pathgan.families import get_family
+from pathgan import flows
 from pathgan.observables import action_statistics, barrier_location, hop_times
 from pathgan.problem import PathProblem, check_problem
 from pathgan.sampling import diagnostics, exact_paths, sample_paths
@@ -92,7 +94,7 @@ def build_problem(config, target):
             config.potential.coefficients, family, free
         )
     else:
-        potential_fn = potentials.gan(target, family)
+        potential_fn = potentials.data_potential(config.potential.kind, target, family)
     end_state = None
     if config.path.end == "fixed":
         given = config.path.end_state
@@ -103,6 +105,11 @@ def build_problem(config, target):
             ],
             dtype=float,
         )
+    velocity = config.path.initial_velocity
+    initial_velocity = None
+    if config.path.action == "underdamped":
+        given = velocity or VelocityConfig()
+        initial_velocity = np.array([getattr(given, n) for n in names], dtype=float)
     problem = PathProblem(
         family=family,
         potential_fn=potential_fn,
@@ -115,6 +122,7 @@ def build_problem(config, target):
         time_slices=config.path.slices,
         end=config.path.end,
         end_state=end_state,
+        initial_velocity=initial_velocity,
     )
     return check_problem(problem)
 
@@ -183,7 +191,30 @@ def hop_analysis(problem, idata):
     return summary, times
 
 
-def summarize(config, problem, idata, hops=None):
+def instanton_analysis(config, problem):
+    """The instanton of a euclidean run on a double-well polynomial, else None."""
+    if problem.action != "euclidean" or config.potential.kind != "polynomial":
+        return None
+    try:
+        flows.polynomial_wells(config.potential.coefficients)
+    except ValueError:
+        return None
+    return flows.instanton(problem, config.potential.coefficients)
+
+
+def instanton_summary(found):
+    """The ``classical.instanton`` entry of ``summary.json``."""
+    lower, barrier, upper = found.wells
+    return {
+        "action": found.action,
+        "continuum_action": found.continuum_action,
+        "relative_difference": found.action / found.continuum_action - 1.0,
+        "wells": [lower, upper],
+        "barrier": barrier,
+    }
+
+
+def summarize(config, problem, idata, hops=None, found_instanton=None):
     """The ``summary.json`` contract as a dict."""
     stats = action_statistics(idata.posterior["action"].values, problem.noise_scale)
     means = idata.posterior["path"].sel(coordinate="mean").values
@@ -202,6 +233,12 @@ def summarize(config, problem, idata, hops=None):
     if hops is not None:
         observables["hop_time"] = hops
     constant = idata.constant_data
+    classical = {
+        "minimum_action": float(constant.attrs["minimum_action"]),
+        "minimum_converged": bool(constant.attrs["minimum_converged"]),
+    }
+    if found_instanton is not None:
+        classical["instanton"] = instanton_summary(found_instanton)
     return {
         "name": config.name,
         "noise_scale": problem.noise_scale,
@@ -213,10 +250,7 @@ def summarize(config, problem, idata, hops=None):
         "chains": int(idata.posterior.sizes["chain"]),
         "draws": int(idata.posterior.sizes["draw"]),
         "diagnostics": diagnostics(problem, idata),
-        "classical": {
-            "minimum_action": float(constant.attrs["minimum_action"]),
-            "minimum_converged": bool(constant.attrs["minimum_converged"]),
-        },
+        "classical": classical,
         "observables": observables,
         "versions": versions(),
     }
@@ -246,15 +280,19 @@ def summary_json(summary):
     return text
 
 
-def write_figures(folder, problem, target, idata, hop_values=None):
-    """Draw every figure of a run into ``folder``."""
+def write_figures(folder, problem, target, idata, hop_values=None, instanton=None):
+    """Draw every figure of a run into ``folder``.
+
+    ``instanton`` (a :class:`pathgan.flows.Instanton`) is drawn on the path
+    fan.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     names = problem.free_names
     fig, axes = plt.subplots(
         1, len(names), figsize=(6 * len(names), 3.8), squeeze=False
     )
     for ax, name in zip(axes[0], names, strict=True):
-        plots.plot_path_fan(idata, name, ax=ax)
+        plots.plot_path_fan(idata, name, ax=ax, instanton=instanton)
     fig.tight_layout()
     fig.savefig(folder / "path_fan.png", dpi=120)
     plt.close(fig)
@@ -322,9 +360,7 @@ def prepare_output(out_dir, force=False):
             )
         here = Path.cwd().resolve()
         if out_dir.resolve() in (here, *here.parents):
-            raise OutputError(
-                f"{shown} holds the working folder; choose another --out"
-            )
+            raise OutputError(f"{shown} holds the working folder; choose another --out")
         is_result = any((out_dir / name).exists() for name in RESULT_FILES)
         if not is_result and any(out_dir.iterdir()):
             raise OutputError(
@@ -401,7 +437,8 @@ def _run_into(folder, config, base_dir, progress, config_text):
     )
     idata = sample(config, problem, progress=progress)
     hop = hop_analysis(problem, idata)
-    summary = summarize(config, problem, idata, hop[0] if hop else None)
+    found = instanton_analysis(config, problem)
+    summary = summarize(config, problem, idata, hop[0] if hop else None, found)
     idata.posterior.attrs.update(
         config=json.dumps(config.model_dump(mode="json")),
         config_toml=config_text,
@@ -411,5 +448,7 @@ def _run_into(folder, config, base_dir, progress, config_text):
     idata.to_netcdf(str(folder / "paths.nc"), engine="h5netcdf")
     (folder / "summary.json").write_text(summary_json(summary))
     log.info("drawing figures")
-    write_figures(folder / "figures", problem, target, idata, hop[1] if hop else None)
+    write_figures(
+        folder / "figures", problem, target, idata, hop[1] if hop else None, found
+    )
     return summary

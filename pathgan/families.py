@@ -1,4 +1,4 @@
-"""Generator families: charts of the Wasserstein-2 space with a known metric.
+r"""Generator families: charts of the Wasserstein-2 space with a known metric.
 
 A family maps chart coordinates to a law :math:`P_x` and supplies the metric
 :math:`g` of :math:`W_2` in that chart, so that the kinetic term of an action
@@ -12,7 +12,7 @@ import jax.numpy as jnp
 
 
 class Family(NamedTuple):
-    """A chart of :math:`W_2`.
+    r"""A chart of :math:`W_2`.
 
     Attributes
     ----------
@@ -27,6 +27,13 @@ class Family(NamedTuple):
         the family's symmetries divided out (for ``gaussian``: width >= 0).
     log_density_fn
         ``log_density_fn(chart, x) -> log p_x(x)`` for points ``x``.
+    transport_fn
+        ``transport_fn(chart, z) -> x``: a map that pushes the family's
+        reference law forward to :math:`P_x` (for ``gaussian``: the standard
+        normal, :math:`x = m + s z`). Its chart derivative
+        :math:`\partial_j T` is the velocity field of the chart direction
+        :math:`j`, which is how a chart vector becomes a tangent vector of
+        :math:`W_2`.
     """
 
     name: str
@@ -34,6 +41,7 @@ class Family(NamedTuple):
     metric_fn: Callable
     canonical_fn: Callable
     log_density_fn: Callable
+    transport_fn: Callable
 
 
 def _gaussian_canonical(chart):
@@ -52,13 +60,16 @@ GAUSSIAN = Family(
     metric_fn=lambda chart: jnp.ones(2),
     canonical_fn=_gaussian_canonical,
     log_density_fn=_gaussian_log_density,
+    transport_fn=lambda chart, z: chart[0] + chart[1] * z,
 )
 """Gaussian laws :math:`N(m, s^2)` on the line, chart :math:`(m, s)`.
 
 :math:`W_2^2(N(m, s^2), N(m', s'^2)) = (m - m')^2 + (s - s')^2`, so the metric
-is flat. The width lives on the closed half-line: :math:`N(m, s^2) = N(m,
-(-s)^2)`, so a path through :math:`s = 0` is reflected there and densities and
-potentials use :math:`|s|`.
+is flat: the chart directions move points by the velocity fields :math:`1`
+and :math:`z = (x - m)/s`, which are orthonormal in :math:`L^2(P)`. The width
+lives on the closed half-line: :math:`N(m, s^2) = N(m, (-s)^2)`, so a path
+through :math:`s = 0` is reflected there and densities and potentials use
+:math:`|s|`.
 """
 
 FAMILIES = {"gaussian": GAUSSIAN}

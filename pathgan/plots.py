@@ -15,6 +15,8 @@ from pathgan import data as data_module
 
 FLOW_STYLE = {"color": "black", "linestyle": "--", "linewidth": 1.5}
 MINIMUM_STYLE = {"color": "tab:red", "linestyle": ":", "linewidth": 2.2}
+DAMPED_STYLE = {"color": "tab:green", "linestyle": "-.", "linewidth": 1.5}
+INSTANTON_STYLE = {"color": "tab:orange", "linewidth": 2.4}
 BAND_COLOR = "tab:blue"
 
 
@@ -23,11 +25,30 @@ def _draws(idata, coordinate):
     return path.stack(sample=("chain", "draw")).transpose("sample", "time").values
 
 
-def plot_path_fan(idata, coordinate, ax=None, num_single_paths=5, seed=0):
+def plot_path_fan(
+    idata, coordinate, ax=None, num_single_paths=5, seed=0, instanton=None
+):
     """The path ensemble of one chart coordinate against time.
 
-    Shows the gradient flow, the minimum-action path, the ensemble median,
-    its 50% and 90% bands and a few single paths.
+    Shows the ensemble median, its 50% and 90% bands, a few single paths, the
+    minimum-action path and the classical flows (the gradient flow, and the
+    damped flow of an ``underdamped`` run; a periodic run has no start, so no
+    flow is drawn).
+
+    Parameters
+    ----------
+    idata
+        A sampled ensemble (:func:`pathgan.sample_paths`).
+    coordinate
+        The chart coordinate to show.
+    ax
+        Axes to draw on; a new figure if ``None``.
+    num_single_paths, seed
+        How many single paths to draw, and which (a NumPy seed).
+    instanton
+        A :class:`pathgan.flows.Instanton` to draw over the first single path
+        that tunnels upwards, centred at its crossing of the barrier, with
+        the wells as thin lines.
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
@@ -56,22 +77,56 @@ def plot_path_fan(idata, coordinate, ax=None, num_single_paths=5, seed=0):
         )
     ax.plot(times, median, color=BAND_COLOR, linewidth=2, label="ensemble median")
     constant = idata.constant_data
-    ax.plot(
-        times,
-        constant["gradient_flow"].sel(coordinate=coordinate),
-        label="gradient flow",
-        **FLOW_STYLE,
-    )
+    if constant.attrs.get("end") != "periodic":
+        ax.plot(
+            times,
+            constant["gradient_flow"].sel(coordinate=coordinate),
+            label="gradient flow",
+            **FLOW_STYLE,
+        )
+    if "damped_flow" in constant:
+        ax.plot(
+            times,
+            constant["damped_flow"].sel(coordinate=coordinate),
+            label="damped flow",
+            **DAMPED_STYLE,
+        )
     ax.plot(
         times,
         constant["minimum_action_path"].sel(coordinate=coordinate),
         label="minimum-action path",
         **MINIMUM_STYLE,
     )
+    if instanton is not None:
+        _draw_instanton(ax, instanton, times, draws[chosen], coordinate, idata)
     ax.set_xlabel("training time t")
     ax.set_ylabel(coordinate)
     ax.legend(fontsize="small", loc="best")
     return ax
+
+
+def _draw_instanton(ax, instanton, times, single_paths, coordinate, idata):
+    lower, barrier, upper = instanton.wells
+    for level in (lower, upper):
+        ax.axhline(level, color="0.3", linewidth=0.6, linestyle=(0, (1, 3)))
+    index = list(idata.posterior["coordinate"].values).index(coordinate)
+    shape = instanton.path[:, index]
+    label = (
+        f"instanton: S = {instanton.action:.4g} "
+        f"(continuum {instanton.continuum_action:.4g})"
+    )
+    for path in single_paths:
+        up = np.nonzero((path[:-1] < barrier) & (path[1:] >= barrier))[0]
+        if up.size:
+            k = up[0]
+            crossing = times[k] + (barrier - path[k]) / (path[k + 1] - path[k]) * (
+                times[k + 1] - times[k]
+            )
+            shifted = instanton.times + crossing
+            inside = (shifted >= times[0]) & (shifted <= times[-1])
+            ax.plot(shifted[inside], shape[inside], label=label, **INSTANTON_STYLE)
+            return
+    ax.plot([], [], label=label + "; no single path tunnels", **INSTANTON_STYLE)
 
 
 def mean_density(idata, family, x, max_draws=800):

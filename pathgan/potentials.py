@@ -2,13 +2,17 @@ r"""Potentials :math:`V` on a chart: the functional the training path descends.
 
 ``gan`` is the GAN value :math:`C(P) = \max_D V(D, P) = 2\,\mathrm{JSD}(P_{data}
 \| P) - \log 4`, whose Wasserstein gradient is the adversarial connection.
-``polynomial`` is a separable polynomial in the chart coordinates, for exact
-checks. Every density ratio is formed in log space (``logaddexp``), so V and
-its gradient stay finite when the generator sits far from the data.
+``seed_loss`` is the functional :math:`J'(P) = E_P[\log(1 - D^*)]` as it is
+written in the Lagrangian of Yoshida (2025); its gradient is not the
+connection (see :mod:`pathgan.geometry`). ``kl`` and ``reverse_kl`` are the
+two Kullback–Leibler divergences. ``polynomial`` is a separable polynomial in
+the chart coordinates, for exact checks. Every density ratio is formed in log
+space (``logaddexp``), so V and its gradient stay finite when the generator
+sits far from the data.
 """
 
 import math
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import jax.numpy as jnp
 import numpy as np
@@ -16,7 +20,10 @@ from scipy.special import logsumexp as np_logsumexp
 
 from pathgan import data as data_module
 
-POTENTIALS = ("gan", "polynomial")
+POTENTIALS = ("gan", "seed_loss", "kl", "reverse_kl", "polynomial")
+
+#: The potentials that are functionals of the generator's law and a data target.
+DATA_POTENTIALS = ("gan", "seed_loss", "kl", "reverse_kl")
 
 #: A mixture with more components than this is tabulated (cubic Hermite).
 MAX_EXACT_COMPONENTS = 64
@@ -190,6 +197,57 @@ def gan_quadrature(target, num_data_points=512, num_generator_points=201):
     return GanQuadrature(points, trapezoid * np.exp(log_p), log_p, nodes, node_weights)
 
 
+class Expectations(NamedTuple):
+    r"""Quadrature for :math:`E_{data}[f]` and :math:`E_P[f]` on a chart.
+
+    Attributes
+    ----------
+    under_data
+        ``under_data(chart) -> (weights, log_p_data, log_p)``: the fixed data
+        grid's weights :math:`q_i` (with :math:`E_{data}[f] \approx \sum_i
+        q_i f(x_i)`) and both log densities at its points.
+    under_generator
+        ``under_generator(chart) -> (weights, log_p_data, log_p, points)``:
+        the same on the grid that the family's transport carries with the
+        generator, :math:`x_j = T_{chart}(z_j)`.
+    """
+
+    under_data: Callable
+    under_generator: Callable
+
+
+def expectations(target, family, quadrature=None):
+    """The quadrature rules of every data potential, for one target and family."""
+    quad = quadrature or gan_quadrature(target)
+    log_pd_fn = data_log_density_fn(target)
+    data_points = jnp.asarray(quad.data_points)
+    data_weights = jnp.asarray(quad.data_weights)
+    data_log_p = jnp.asarray(quad.data_log_density)
+    nodes = jnp.asarray(quad.generator_nodes)
+    node_weights = jnp.asarray(quad.generator_weights)
+
+    def under_data(chart):
+        return data_weights, data_log_p, family.log_density_fn(chart, data_points)
+
+    def under_generator(chart):
+        moving = family.transport_fn(chart, nodes)
+        return (
+            node_weights,
+            log_pd_fn(moving),
+            family.log_density_fn(chart, moving),
+            moving,
+        )
+
+    return Expectations(under_data, under_generator)
+
+
+def _check_family(kind, family):
+    if family.name != "gaussian":
+        raise NotImplementedError(
+            f"the {kind} potential is not available for family {family.name!r}"
+        )
+
+
 def gan(target, family, quadrature=None):
     r"""The GAN value :math:`C(P) = 2\,\mathrm{JSD}(P_{data} \| P) - \log 4`.
 
@@ -201,7 +259,9 @@ def gan(target, family, quadrature=None):
     The first expectation is a trapezoid rule on a fixed grid over the data,
     the second one on a grid that moves with the generator; both log ratios
     use ``logaddexp``. :math:`C \in [-\log 4, 0]`: it is :math:`-\log 4` at
-    :math:`P = P_{data}` and tends to 0 as the supports separate.
+    :math:`P = P_{data}` and tends to 0 as the supports separate. Its first
+    variation is :math:`\delta C/\delta p = \log(1 - D^*)`, so its
+    Wasserstein gradient is the adversarial connection.
 
     Parameters
     ----------
@@ -216,27 +276,82 @@ def gan(target, family, quadrature=None):
     ----------
     I. Goodfellow et al., "Generative adversarial nets", NeurIPS 2014.
     """
-    if family.name != "gaussian":
-        raise NotImplementedError(
-            f"the gan potential is not available for {family.name!r}"
-        )
-    quad = quadrature or gan_quadrature(target)
-    log_pd_fn = data_log_density_fn(target)
-    data_points = jnp.asarray(quad.data_points)
-    data_weights = jnp.asarray(quad.data_weights)
-    data_log_p = jnp.asarray(quad.data_log_density)
-    nodes = jnp.asarray(quad.generator_nodes)
-    node_weights = jnp.asarray(quad.generator_weights)
-    log_normal = -0.5 * nodes**2 - 0.5 * math.log(2 * math.pi)
+    _check_family("gan", family)
+    rules = expectations(target, family, quadrature)
 
     def potential_fn(chart):
-        mean, width = chart[0], jnp.abs(chart[1])
-        log_p_gen = family.log_density_fn(chart, data_points)
-        log_d = data_log_p - jnp.logaddexp(data_log_p, log_p_gen)
-        data_term = jnp.sum(data_weights * log_d)
-        moving = mean + width * nodes
-        log_p_moving = log_normal - jnp.log(width)
-        log_one_minus_d = log_p_moving - jnp.logaddexp(log_pd_fn(moving), log_p_moving)
-        return data_term + jnp.sum(node_weights * log_one_minus_d)
+        weights, log_pd, log_p = rules.under_data(chart)
+        data_term = jnp.sum(weights * (log_pd - jnp.logaddexp(log_pd, log_p)))
+        weights, log_pd, log_p, _ = rules.under_generator(chart)
+        generator_term = jnp.sum(weights * (log_p - jnp.logaddexp(log_pd, log_p)))
+        return data_term + generator_term
 
     return potential_fn
+
+
+def seed_loss(target, family, quadrature=None):
+    r"""The functional :math:`J'(P) = E_P[\log(1 - D^*)]` as the paper writes it.
+
+    This is the generator's half of the GAN value with the optimal
+    discriminator inserted. Unlike :func:`gan` its first variation is
+    :math:`\log(1 - D^*) + D^*`, so its Wasserstein gradient is the
+    connection plus :math:`\nabla D^*`: the two agree only where the
+    connection vanishes. Offered for comparison with :func:`gan`.
+
+    References
+    ----------
+    H. Yoshida,
+    「生成敵対的ネットワークの ゲージ理論、作用原理、量子化による幾何学的描像」
+    ("A geometric picture of generative adversarial networks through gauge
+    theory, the action principle and quantization"), 26 September 2025.
+    """
+    _check_family("seed_loss", family)
+    rules = expectations(target, family, quadrature)
+
+    def potential_fn(chart):
+        weights, log_pd, log_p, _ = rules.under_generator(chart)
+        return jnp.sum(weights * (log_p - jnp.logaddexp(log_pd, log_p)))
+
+    return potential_fn
+
+
+def kl(target, family, quadrature=None):
+    r""":math:`\mathrm{KL}(P_{data} \| P) = E_{data}[\log p_{data} - \log p]`.
+
+    The maximum-likelihood direction: it punishes a generator that misses
+    data mass, so its flow spreads the generator over every mode. The
+    expectation is the fixed data grid of :func:`gan_quadrature`.
+    """
+    _check_family("kl", family)
+    rules = expectations(target, family, quadrature)
+
+    def potential_fn(chart):
+        weights, log_pd, log_p = rules.under_data(chart)
+        return jnp.sum(weights * (log_pd - log_p))
+
+    return potential_fn
+
+
+def reverse_kl(target, family, quadrature=None):
+    r""":math:`\mathrm{KL}(P \| P_{data}) = E_P[\log p - \log p_{data}]`.
+
+    The mode-seeking direction: it punishes generator mass where the data
+    have none, so its flow can settle on one mode. The expectation is the grid
+    that moves with the generator.
+    """
+    _check_family("reverse_kl", family)
+    rules = expectations(target, family, quadrature)
+
+    def potential_fn(chart):
+        weights, log_pd, log_p, _ = rules.under_generator(chart)
+        return jnp.sum(weights * (log_p - log_pd))
+
+    return potential_fn
+
+
+def data_potential(kind, target, family, quadrature=None):
+    """The data potential called ``kind`` (one of :data:`DATA_POTENTIALS`)."""
+    builders = {"gan": gan, "seed_loss": seed_loss, "kl": kl, "reverse_kl": reverse_kl}
+    if kind not in builders:
+        raise ValueError(f"unknown potential {kind!r}; allowed: {DATA_POTENTIALS}")
+    return builders[kind](target, family, quadrature)

@@ -8,7 +8,15 @@ import numpy as np
 from pathgan import families as families_module
 from pathgan.actions import ACTIONS, step_variance
 
-END_CONDITIONS = ("free", "fixed")
+END_CONDITIONS = ("free", "fixed", "periodic")
+
+#: The actions each end condition allows; a periodic path is a thermal trace,
+#: which only the euclidean action (no dissipation) defines.
+ALLOWED_ACTIONS = {
+    "free": ACTIONS,
+    "fixed": ACTIONS,
+    "periodic": ("euclidean",),
+}
 
 
 class PathProblem(NamedTuple):
@@ -21,24 +29,30 @@ class PathProblem(NamedTuple):
     potential_fn
         ``potential_fn(chart) -> V``.
     start
-        The chart point :math:`x_0`, shape ``(n,)``.
+        The chart point :math:`x_0`, shape ``(n,)``. For a periodic path,
+        which has no fixed start, it holds the coordinates that do not move
+        and the point the path's mean is centred on.
     free
         Indices of the chart coordinates that move.
     action
-        ``"onsager_machlup"`` or ``"euclidean"``.
+        ``"onsager_machlup"``, ``"underdamped"`` or ``"euclidean"``.
     noise_scale
         :math:`\varepsilon > 0`; paths are weighted by
         :math:`\exp(-S/\varepsilon)`.
     friction
-        :math:`\gamma > 0` (``onsager_machlup``).
+        :math:`\gamma > 0` (``onsager_machlup`` and ``underdamped``).
     duration
         :math:`T`.
     time_slices
         :math:`K`, the number of time steps; the lattice has ``K + 1`` points.
     end
-        ``"free"`` or ``"fixed"``.
+        ``"free"``, ``"fixed"`` or ``"periodic"`` (:math:`x_K = x_0`,
+        ``euclidean`` only).
     end_state
         The chart point :math:`x_K` for a fixed end, else ``None``.
+    initial_velocity
+        The velocity :math:`v_0 = \dot x(0)`, shape ``(n,)``, for the
+        ``underdamped`` action; ``None`` means at rest.
     """
 
     family: families_module.Family
@@ -52,6 +66,7 @@ class PathProblem(NamedTuple):
     time_slices: int = 64
     end: str = "free"
     end_state: np.ndarray | None = None
+    initial_velocity: np.ndarray | None = None
 
     @property
     def time_step(self):
@@ -78,6 +93,13 @@ class PathProblem(NamedTuple):
         return jnp.sqrt(variance / self.metric)
 
     @property
+    def free_initial_velocity(self):
+        """The initial velocity on the free coordinates (zeros if unset)."""
+        if self.initial_velocity is None:
+            return np.zeros(len(self.free))
+        return np.asarray(self.initial_velocity, dtype=np.float64)[list(self.free)]
+
+    @property
     def free_names(self):
         """Names of the free coordinates."""
         return tuple(self.family.coordinate_names[i] for i in self.free)
@@ -89,8 +111,21 @@ def check_problem(problem):
         raise ValueError(f"action {problem.action!r}; allowed: {ACTIONS}")
     if problem.end not in END_CONDITIONS:
         raise ValueError(f"end {problem.end!r}; allowed: {END_CONDITIONS}")
+    if problem.action not in ALLOWED_ACTIONS[problem.end]:
+        raise ValueError(
+            f"end {problem.end!r} needs action "
+            f"{' or '.join(map(repr, ALLOWED_ACTIONS[problem.end]))}; "
+            f"got {problem.action!r}"
+        )
     if problem.end == "fixed" and problem.end_state is None:
         raise ValueError("a fixed end needs an end_state")
+    if problem.end != "fixed" and problem.end_state is not None:
+        raise ValueError(f"end {problem.end!r} takes no end_state")
+    if problem.initial_velocity is not None and problem.action != "underdamped":
+        raise ValueError(
+            f"an initial_velocity is only used by action 'underdamped' "
+            f"(action is {problem.action!r})"
+        )
     if problem.time_slices < 2:
         raise ValueError(f"time_slices = {problem.time_slices}; needs at least 2")
     if not problem.free:

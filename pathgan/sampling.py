@@ -14,9 +14,11 @@ from numpyro.infer import MCMC, NUTS
 
 from pathgan import whitening
 from pathgan.actions import action_fn
-from pathgan.flows import gradient_flow, minimum_action_path
+from pathgan.flows import damped_flow, gradient_flow, minimum_action_path
 
 PARAMETERIZATIONS = ("whitened", "plain")
+#: Actions whose free-end path is an explicit map of its noise.
+EXACT_ACTIONS = ("onsager_machlup", "underdamped")
 CHAIN_METHODS = ("vectorized", "sequential", "parallel")
 EXTRA_FIELDS = (
     "num_steps",
@@ -137,7 +139,16 @@ def _coords(problem):
     }
 
 
-def _add_classical(idata, problem, flow, minimum):
+def _classical(problem):
+    """The classical flows to record, and the one the minimum search starts at."""
+    flows = {"gradient_flow": gradient_flow(problem)}
+    if problem.action == "underdamped":
+        flows["damped_flow"] = damped_flow(problem)
+        return flows, flows["damped_flow"]
+    return flows, flows["gradient_flow"]
+
+
+def _add_classical(idata, problem, flows, minimum):
     dims = ("time", "coordinate")
     coords = {
         "time": problem.times,
@@ -145,15 +156,21 @@ def _add_classical(idata, problem, flow, minimum):
     }
     import xarray as xr
 
+    canonical = problem.family.canonical_fn
+    variables = {
+        name: (dims, np.asarray(canonical(flow))) for name, flow in flows.items()
+    }
     data = xr.Dataset(
         {
-            "gradient_flow": (dims, np.asarray(flow)),
-            "minimum_action_path": (dims, np.asarray(minimum.path)),
+            **variables,
+            "minimum_action_path": (dims, np.asarray(canonical(minimum.path))),
         },
         coords=coords,
         attrs={
             "minimum_action": minimum.action,
             "minimum_converged": int(minimum.converged),
+            "action": problem.action,
+            "end": problem.end,
         },
     )
     idata.add_groups(constant_data=data)
@@ -207,13 +224,14 @@ def sample_paths(
         coordinate), ``action`` and the sampled site; sample stats
         ``diverging``, ``tree_depth``, ``n_steps`` (gradient evaluations per
         draw), ``energy``, ``acceptance_rate``, ``step_size``, ``lp``; constant
-        data ``gradient_flow`` and ``minimum_action_path``. The attributes of
+        data ``gradient_flow`` (and ``damped_flow`` for ``underdamped``) and
+        ``minimum_action_path``, in canonical coordinates. The attributes of
         ``sample_stats`` hold ``seconds`` (warmup and sampling, compilation
         included), ``warmup_gradient_evaluations`` and
         ``gradient_evaluations`` (kept draws).
     """
-    flow = gradient_flow(problem)
-    check_finite_start(problem, flow[None], what="the gradient flow, path")
+    flows, flow = _classical(problem)
+    check_finite_start(problem, flow[None], what="the classical flow, path")
     minimum = minimum_action_path(problem, flow=flow)
     start_path = minimum.path if init_path is None else init_path
     key_init, key_run = jax.random.split(rng_key)
@@ -272,20 +290,25 @@ def sample_paths(
         parameterization=parameterization,
         method="nuts",
     )
-    return _add_classical(idata, problem, flow, minimum)
+    return _add_classical(idata, problem, flows, minimum)
 
 
 def exact_paths(problem, rng_key, num_chains=4, num_samples=1000):
-    r"""Exact independent draws for ``onsager_machlup`` with a free end.
+    r"""Exact independent draws for a free end of a dissipative action.
 
-    The path is the Euler–Maruyama map of its noise increments,
+    For ``onsager_machlup`` the path is the Euler–Maruyama map of its noise
+    increments,
 
     .. math::
 
         x_{k+1} = x_k - \frac{dt}{\gamma} g^{-1}\nabla V(x_k) + \sigma\, \xi_k,
         \qquad \xi_k \sim N(0, 1),
 
-    so drawing :math:`\xi` draws the path ensemble exactly.
+    and for ``underdamped`` the same map in phase space,
+    :math:`v_{k+1} = v_k - dt(\gamma v_k + g^{-1}\nabla V(x_k)) +
+    \sigma_v \xi_k`, :math:`x_{k+1} = x_k + dt\,v_{k+1}` with
+    :math:`\sigma_v^2 = 2\gamma\varepsilon\,dt/g`; drawing :math:`\xi` draws
+    the path ensemble exactly.
 
     Returns
     -------
@@ -294,25 +317,38 @@ def exact_paths(problem, rng_key, num_chains=4, num_samples=1000):
         sample stats hold zero divergences and no gradient evaluations beyond
         the map itself.
     """
-    if problem.action != "onsager_machlup" or problem.end != "free":
+    if problem.action not in EXACT_ACTIONS or problem.end != "free":
         raise ValueError(
-            "exact draws exist only for action 'onsager_machlup' with end 'free'; "
-            f"got action {problem.action!r} with end {problem.end!r}"
+            f"exact draws exist only for action {' or '.join(EXACT_ACTIONS)} "
+            f"with end 'free'; got action {problem.action!r} with end "
+            f"{problem.end!r}"
         )
     free = jnp.asarray(problem.free)
     grad_fn = jax.grad(problem.potential_fn)
-    rate = problem.time_step / problem.friction
+    dt, friction = problem.time_step, problem.friction
     scale = problem.step_scale
     action = action_fn(problem)
     start = jnp.asarray(problem.start, dtype=jnp.float64)
+    velocity = jnp.asarray(problem.free_initial_velocity)
+
+    def overdamped_step(state, xi):
+        x, _ = state
+        drift = -(dt / friction) * grad_fn(x)[free] / problem.metric
+        x_next = x.at[free].add(drift + scale * xi)
+        return (x_next, velocity), x_next
+
+    def underdamped_step(state, xi):
+        x, v = state
+        force = friction * v + grad_fn(x)[free] / problem.metric
+        # scale is the position step dt * sigma_v.
+        v_next = v - dt * force + (scale / dt) * xi
+        x_next = x.at[free].add(dt * v_next)
+        return (x_next, v_next), x_next
+
+    step = underdamped_step if problem.action == "underdamped" else overdamped_step
 
     def one_path(noise):
-        def step(x, xi):
-            drift = -rate * grad_fn(x)[free] / problem.metric
-            x_next = x.at[free].add(drift + scale * xi)
-            return x_next, x_next
-
-        _, rest = jax.lax.scan(step, start, noise)
+        _, rest = jax.lax.scan(step, (start, velocity), noise)
         path = jnp.concatenate([start[None], rest])
         return problem.family.canonical_fn(path), action(path)
 
@@ -335,17 +371,21 @@ def exact_paths(problem, rng_key, num_chains=4, num_samples=1000):
         gradient_evaluations=0,
         method="exact",
     )
-    flow = gradient_flow(problem)
+    flows, flow = _classical(problem)
     minimum = minimum_action_path(problem, flow=flow)
-    return _add_classical(idata, problem, flow, minimum)
+    return _add_classical(idata, problem, flows, minimum)
 
 
 def moving_entries(problem, idata):
     """The posterior ``path`` restricted to the sampled slices and coordinates."""
-    stop = problem.time_slices + 1 if problem.end == "free" else problem.time_slices
+    first, stop = {
+        "free": (1, problem.time_slices + 1),
+        "fixed": (1, problem.time_slices),
+        "periodic": (0, problem.time_slices),
+    }[problem.end]
     return (
         idata.posterior["path"]
-        .isel(time=slice(1, stop))
+        .isel(time=slice(first, stop))
         .sel(coordinate=list(problem.free_names))
     )
 
