@@ -30,8 +30,12 @@ def quadratic_problem(
     friction=1.0,
     start=1.0,
     end_mean=-0.5,
+    initial_velocity=0.3,
 ):
-    """A problem whose action is quadratic: V = omega^2 (mean - centre)^2 / 2."""
+    """A problem whose action is quadratic: V = omega^2 (mean - centre)^2 / 2.
+
+    ``initial_velocity`` is used by the underdamped action only.
+    """
     coefficients = [0.5 * omega**2 * centre**2, -(omega**2) * centre, 0.5 * omega**2]
     free = (0,)
     return PathProblem(
@@ -46,6 +50,9 @@ def quadratic_problem(
         time_slices=time_slices,
         end=end,
         end_state=np.array([end_mean, 1.0]) if end == "fixed" else None,
+        initial_velocity=(
+            np.array([initial_velocity, 0.0]) if action == "underdamped" else None
+        ),
     )
 
 
@@ -64,6 +71,27 @@ def exact_gaussian(problem, omega=1.5, centre=0.4):
     fixed = problem.end == "fixed"
     xk = problem.end_state[0] if fixed else None
     n = k - 1 if fixed else k
+    if problem.end == "periodic":
+        # Cyclic Laplacian / (eps dt) plus the potential's dt * omega^2 / eps.
+        laplacian = 2 * np.eye(k) - np.roll(np.eye(k), 1, 0) - np.roll(np.eye(k), -1, 0)
+        precision = laplacian / (eps * dt) + dt * omega**2 / eps * np.eye(k)
+        linear = np.full(k, dt * omega**2 * centre / eps)
+        return np.linalg.solve(precision, linear), precision
+    if problem.action == "underdamped":
+        v0 = problem.initial_velocity[0]
+
+        def residuals(moving):
+            # r_k = v_{k+1} - v_k + dt (gamma v_k + V'(x_k)), v_0 given.
+            x = np.concatenate([[x0], moving, [xk] if fixed else []])
+            v = np.concatenate([[v0], np.diff(x) / dt])
+            force = omega**2 * (x[:-1] - centre)
+            return v[1:] - v[:-1] + dt * (gamma * v[:-1] + force)
+
+        offset = residuals(np.zeros(n))
+        lower = np.stack([residuals(e) - offset for e in np.eye(n)], axis=1)
+        variance = 2 * gamma * eps * dt
+        precision = lower.T @ lower / variance
+        return np.linalg.solve(precision, -lower.T @ offset / variance), precision
     if problem.action == "onsager_machlup":
         rho = 1.0 - dt * omega**2 / gamma
         shift = dt * omega**2 * centre / gamma

@@ -9,7 +9,43 @@ BAD = [
     ({"path": {"slices": "many"}}, "path.slices = 'many'"),
     ({"path": {"colour": 3}}, "path.colour: unknown key; allowed keys here: action"),
     ({"speed": 3}, "speed: unknown key"),
-    ({"path": {"end": "periodic"}}, "path.end = 'periodic': Input should be 'free' or"),
+    ({"path": {"end": "circular"}}, "path.end = 'circular': Input should be 'free',"),
+    (
+        {"path": {"end": "periodic"}},
+        "path.end = 'periodic' needs path.action = 'euclidean' (got 'onsager_machlup')",
+    ),
+    (
+        {"path": {"end": "periodic", "action": "underdamped"}},
+        "needs path.action = 'euclidean' (got 'underdamped')",
+    ),
+    (
+        {"path": {"end": "periodic", "action": "euclidean", "end_state": {}}},
+        "path.end_state is only used when path.end = 'fixed' (end is 'periodic')",
+    ),
+    (
+        {"path": {"initial_velocity": {"mean": 1.0}}},
+        "path.initial_velocity is only used when path.action = 'underdamped'",
+    ),
+    (
+        {"path": {"action": "underdamped", "initial_velocity": {"speed": 1.0}}},
+        "path.initial_velocity.speed: unknown key; allowed keys here: mean, width",
+    ),
+    (
+        {"path": {"action": "underdamped", "friction": 40.0, "slices": 8}},
+        "path.friction = 40.0: the underdamped lattice needs friction * duration",
+    ),
+    (
+        {
+            "generator": {"free": ["mean"]},
+            "path": {"action": "underdamped", "initial_velocity": {"width": 0.5}},
+        },
+        "path.initial_velocity.width = 0.5: 'width' is not free",
+    ),
+    (
+        {"sampler": {"method": "exact"}, "path": {"action": "euclidean"}},
+        "sampler.method = 'exact' needs path.action = 'onsager_machlup' or",
+    ),
+    ({"potential": {"kind": "jsd"}}, "potential.kind = 'jsd': Input should be 'gan',"),
     ({"path": {"action": "lagrangian"}}, "path.action = 'lagrangian'"),
     ({"path": {"end": "fixed"}}, "path.end_state is required when path.end = 'fixed'"),
     ({"path": {"end_state": {"mean": 1.0}}}, "path.end_state is only used"),
