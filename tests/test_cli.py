@@ -174,3 +174,45 @@ def test_summary_json_writes_non_finite_numbers_as_null(caplog):
     text = summary_json({"diagnostics": {"rhat_max": float("nan"), "divergences": 0}})
     assert json.loads(text) == {"diagnostics": {"rhat_max": None, "divergences": 0}}
     assert "diagnostics.rhat_max" in caplog.text
+
+
+PERIODIC = """
+name = "tiny-periodic"
+seed = 1
+[generator]
+start = { mean = -1.0, width = 1.0 }
+free = ["mean"]
+[potential]
+kind = "polynomial"
+coefficients = [1.0, 0.0, -2.0, 0.0, 1.0]
+[path]
+action = "euclidean"
+slices = 40
+duration = 8.0
+end = "periodic"
+[noise]
+scale = 0.5
+[sampler]
+chains = 2
+warmup = 60
+draws = 60
+"""
+
+
+def test_periodic_double_well_run_reports_the_instanton(tmp_path):
+    config = tmp_path / "periodic.toml"
+    config.write_text(PERIODIC)
+    out = tmp_path / "periodic"
+    assert main(["run", str(config), "--out", str(out), "-q"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["end"] == "periodic"
+    instanton = summary["classical"]["instanton"]
+    # V = (x^2 - 1)^2: continuum action 4 sqrt(2) / 3; dt = 0.2 is coarse.
+    assert instanton["continuum_action"] == pytest.approx(4 * 2**0.5 / 3)
+    assert abs(instanton["relative_difference"]) < 0.01
+    assert instanton["wells"] == pytest.approx([-1.0, 1.0])
+    idata = az.from_netcdf(str(out / "paths.nc"))
+    path = idata.posterior["path"].sel(coordinate="mean").values
+    assert (path[..., 0] == path[..., -1]).all()
+    assert idata.constant_data.attrs["end"] == "periodic"
+    assert (out / "figures" / "path_fan.png").stat().st_size > 10_000

@@ -132,3 +132,36 @@ def test_shipped_experiments_are_valid():
     assert configs
     for path in configs:
         load_config(path)
+
+
+@pytest.mark.parametrize("kind", ["gan", "seed_loss", "kl", "reverse_kl"])
+def test_every_data_potential_builds_a_problem(kind):
+    import jax
+    import numpy as np
+
+    from pathgan.experiment import build_problem, build_target
+
+    config = parse_config(
+        {"data": {"source": "two_modes"}, "potential": {"kind": kind}}
+    )
+    problem = build_problem(config, build_target(config))
+    value, grad = jax.value_and_grad(problem.potential_fn)(np.array([0.5, 1.0]))
+    assert np.isfinite(value) and np.all(np.isfinite(grad))
+
+
+def test_underdamped_config_carries_the_initial_velocity():
+    from pathgan.experiment import build_problem, build_target
+
+    config = parse_config(
+        {
+            "path": {"action": "underdamped", "initial_velocity": {"mean": 0.7}},
+            "data": {"source": "two_modes"},
+        }
+    )
+    problem = build_problem(config, build_target(config))
+    assert list(problem.initial_velocity) == [0.7, 0.0]
+    at_rest = parse_config({"path": {"action": "underdamped"}})
+    assert list(build_problem(at_rest, build_target(at_rest)).initial_velocity) == [
+        0.0,
+        0.0,
+    ]
