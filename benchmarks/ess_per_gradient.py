@@ -31,6 +31,14 @@ The problems:
     ``experiments/faithful.toml`` (GAN potential on Old Faithful, mean and
     width free, fixed end, ``T = 8``, noise scale 0.01) with its slice count
     replaced by ``K``.
+``underdamped``
+    The quadratic problem with the ``underdamped`` action (friction 1,
+    initial velocity 0.5): the whitening is the exact square root of an
+    integrated Ornstein-Uhlenbeck process.
+``periodic``
+    The double well :math:`V = (m^2 - 1)^2` on a periodic euclidean path,
+    ``T = 8``, noise scale 1 (barrier 1, so paths tunnel often and ESS
+    measures the sampler, not rare tunnelling); Fourier whitening.
 
 How
 ---
@@ -80,7 +88,7 @@ from pathgan.sampling import diagnostics, sample_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 FAITHFUL_CONFIG = ROOT / "experiments" / "faithful.toml"
-PROBLEMS = ("quadratic", "faithful")
+PROBLEMS = ("quadratic", "faithful", "underdamped", "periodic")
 PARAMETERIZATIONS = ("whitened", "plain")
 SLICES = (32, 128, 512)
 QUICK_SLICES = (32, 128)
@@ -102,6 +110,8 @@ SETTINGS = {
         "capped_warmup": 20, "capped_draws": 20,
     },
 }
+SETTINGS["underdamped"] = dict(SETTINGS["quadratic"], plain_depth=8)
+SETTINGS["periodic"] = dict(SETTINGS["quadratic"], plain_depth=8)
 QUICK_SETTINGS = {
     "quadratic": {
         "chains": 2, "warmup": 200, "draws": 200, "plain_depth": 10,
@@ -112,6 +122,9 @@ QUICK_SETTINGS = {
         "capped_warmup": 20, "capped_draws": 20,
     },
 }
+
+QUICK_SETTINGS["underdamped"] = dict(QUICK_SETTINGS["quadratic"], plain_depth=8)
+QUICK_SETTINGS["periodic"] = dict(QUICK_SETTINGS["quadratic"], plain_depth=8)
 
 COLUMNS = (
     ("problem", "problem"),
@@ -155,6 +168,37 @@ def quadratic_config(slices):
     }
 
 
+def underdamped_config(slices):
+    """The quadratic problem with the underdamped action."""
+    mapping = quadratic_config(slices)
+    mapping["name"] = "underdamped"
+    mapping["path"].update(
+        action="underdamped", friction=1.0, initial_velocity={"mean": 0.5}
+    )
+    return mapping
+
+
+def periodic_config(slices):
+    """A double well on a periodic euclidean path."""
+    return {
+        "name": "periodic",
+        "seed": 0,
+        "generator": {
+            "family": "gaussian",
+            "start": {"mean": -1.0, "width": 1.0},
+            "free": ["mean"],
+        },
+        "potential": {"kind": "polynomial", "coefficients": [1.0, 0.0, -2.0, 0.0, 1.0]},
+        "path": {
+            "action": "euclidean",
+            "slices": slices,
+            "duration": 8.0,
+            "end": "periodic",
+        },
+        "noise": {"scale": 1.0},
+    }
+
+
 def faithful_config(slices):
     """``experiments/faithful.toml`` as a mapping, with ``slices`` time slices."""
     with open(FAITHFUL_CONFIG, "rb") as handle:
@@ -163,7 +207,12 @@ def faithful_config(slices):
     return mapping
 
 
-CONFIGS = {"quadratic": quadratic_config, "faithful": faithful_config}
+CONFIGS = {
+    "quadratic": quadratic_config,
+    "faithful": faithful_config,
+    "underdamped": underdamped_config,
+    "periodic": periodic_config,
+}
 
 
 def problem_for(name, slices):
@@ -427,7 +476,10 @@ def document(rows, settings, problems, command, load, total_seconds, notes):
         "(width fixed at 1) started at m = 1, Onsager-Machlup action, free end, "
         "T = 4, noise scale 0.1; `faithful` is `experiments/faithful.toml` (GAN "
         "potential on standardized Old Faithful eruptions, mean and width free, "
-        "fixed end, T = 8, noise scale 0.01) with `slices = K`.",
+        "fixed end, T = 8, noise scale 0.01) with `slices = K`; "
+        "`underdamped` is the quadratic problem with the underdamped action "
+        "(friction 1, initial velocity 0.5); `periodic` is the double well "
+        "V = (m^2 - 1)^2 on a periodic euclidean path, T = 8, noise scale 1.",
         "",
         "## Command",
         "",
@@ -463,7 +515,7 @@ def parse_arguments(argv=None):
     )
     parser.add_argument(
         "--problems", nargs="+", choices=PROBLEMS, default=list(PROBLEMS),
-        help="problems to run (default: both)",
+        help="problems to run (default: all)",
     )
     parser.add_argument(
         "--slices", nargs="+", type=int, default=None,
@@ -513,6 +565,8 @@ def chosen_settings(arguments):
     base = QUICK_SETTINGS if arguments.quick else SETTINGS
     settings = {}
     for name, values in base.items():
+        if name not in arguments.problems:
+            continue
         values = dict(values)
         for key, given in (
             ("chains", arguments.chains),
