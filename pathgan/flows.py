@@ -264,7 +264,7 @@ def instanton(problem, coefficients, coordinate=None):
     :math:`\sqrt{2}\int \sqrt{V - V_{min}}\,dx` (times :math:`\sqrt g`
     for a metric :math:`g`). The two agree up to the lattice error
     :math:`O(dt^2)` and the finite-duration error, which decays like
-    :math:`e^{-\omega T/2}` for the well frequency :math:`\omega`.
+    :math:`e^{-\omega T}` for the well frequency :math:`\omega`.
 
     Parameters
     ----------
@@ -276,13 +276,31 @@ def instanton(problem, coefficients, coordinate=None):
         The polynomial's coefficients :math:`(c_0, c_1, \dots)`.
     coordinate
         The chart coordinate that tunnels; default the first free one. The
-        others keep their start value.
+        others keep their start value. It must not be reflected by the
+        family (the gaussian width is: its potential sees :math:`|s|`, so its
+        wells are not those of the polynomial on the line).
 
     Returns
     -------
     Instanton
+
+    Raises
+    ------
+    ValueError
+        If the polynomial has fewer than two minima, or the coordinate is
+        reflected by the family.
     """
     coordinate = problem.free[0] if coordinate is None else coordinate
+    probe = np.asarray(problem.start, dtype=np.float64).copy()
+    probe[coordinate] = -1.0 - abs(probe[coordinate])
+    if float(problem.family.canonical_fn(jnp.asarray(probe))[coordinate]) != probe[
+        coordinate
+    ]:
+        name = problem.family.coordinate_names[coordinate]
+        raise ValueError(
+            f"the {problem.family.name} coordinate {name!r} is reflected at 0, so "
+            "a polynomial in it has no instanton on the whole line"
+        )
     lower, barrier, upper = polynomial_wells(coefficients)
     power = np.polynomial.Polynomial(np.asarray(coefficients, dtype=np.float64))
     bottom = min(power(lower), power(upper))

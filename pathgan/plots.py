@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from pathgan import data as data_module
+from pathgan import geometry
 
 FLOW_STYLE = {"color": "black", "linestyle": "--", "linewidth": 1.5}
 MINIMUM_STYLE = {"color": "tab:red", "linestyle": ":", "linewidth": 2.2}
@@ -252,3 +253,96 @@ def plot_hop_times(hop_times, duration, ax=None):
     ax.set_ylabel("density")
     ax.legend(fontsize="small")
     return ax
+
+
+def plot_connection(chart, family, target, axes=None, num_points=400):
+    r"""The discriminator's two roles at one generator law, in two panels.
+
+    Top: the data and generator densities and the optimal discriminator
+    :math:`D^*` (the maximizer of the GAN value). Bottom, over the
+    generator's support (mean plus or minus four widths, where its mass is):
+    the velocity field :math:`-A = -\nabla\log(1 - D^*)` that moves the
+    generator's points, and the chart tangent's velocity field
+    :math:`-\sum_j a_j \partial_j T`, the part of it the family can follow.
+
+    Parameters
+    ----------
+    chart
+        The generator's chart point.
+    family, target
+        The generator family and the data target.
+    axes
+        A pair of axes; a new figure if ``None``.
+    num_points
+        Grid points.
+
+    Returns
+    -------
+    axes
+    """
+    if axes is None:
+        _, axes = plt.subplots(2, 1, figsize=(6.5, 5.6))
+    top, bottom = axes
+    chart = np.asarray(chart, dtype=np.float64)
+    spread = 4 * np.max(target.widths) + 3 * np.std(target.centers)
+    lower = min(np.min(target.centers) - spread, chart[0] - 4 * abs(chart[1]))
+    upper = max(np.max(target.centers) + spread, chart[0] + 4 * abs(chart[1]))
+    x = np.linspace(lower, upper, num_points)
+    p_data = np.exp(np.asarray(data_module.log_density(target, x)))
+    p_gen = np.exp(np.asarray(family.log_density_fn(chart, x)))
+    d_star = np.asarray(geometry.discriminator(chart, x, family, target))
+    top.fill_between(x, p_data, color="0.8", label="data density")
+    top.plot(x, p_gen, color=BAND_COLOR, label="generator density")
+    twin = top.twinx()
+    twin.plot(x, d_star, color="tab:red", label="D*")
+    twin.set_ylim(-0.02, 1.02)
+    twin.set_ylabel("D*", color="tab:red")
+    top.set_ylabel("density")
+    top.set_title("the loss: D* maximizes the GAN value")
+
+    top.set_xlabel("x")
+    top.axvspan(
+        chart[0] - 4 * abs(chart[1]),
+        chart[0] + 4 * abs(chart[1]),
+        color="tab:blue",
+        alpha=0.06,
+        zorder=0,
+        label="generator support (lower panel)",
+    )
+    handles = top.get_legend_handles_labels()
+    extra = twin.get_legend_handles_labels()
+    top.legend(handles[0] + extra[0], handles[1] + extra[1], fontsize="small")
+
+    connection = geometry.connection(chart, family, target)
+    near = np.linspace(
+        chart[0] - 4 * abs(chart[1]), chart[0] + 4 * abs(chart[1]), num_points
+    )
+    field = -np.asarray(connection.velocity_fn(near))
+    directions = np.asarray(
+        jax_jacobian(family.transport_fn, chart, (near - chart[0]) / chart[1])
+    )
+    followed = -directions @ np.asarray(connection.tangent)
+    bottom.axhline(0.0, color="0.5", linewidth=0.8)
+    bottom.plot(near, field, color="black", label="-A(x): the force on each point")
+    bottom.plot(
+        near,
+        followed,
+        color=BAND_COLOR,
+        linestyle="--",
+        label="chart tangent: the part the family follows",
+    )
+    bottom.set_xlabel("x")
+    bottom.set_ylabel("velocity")
+    bottom.set_title(
+        f"the force: |A|_g = {float(connection.norm):.3g}, "
+        f"||A|| = {float(connection.velocity_norm):.3g}"
+    )
+    bottom.legend(fontsize="small")
+    return axes
+
+
+def jax_jacobian(transport_fn, chart, z):
+    """``d transport_fn(chart, z) / d chart`` at reference points ``z``."""
+    import jax
+
+    return jax.jacfwd(transport_fn)(chart, z)
