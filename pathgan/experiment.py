@@ -24,7 +24,12 @@ from pathgan import potentials
 from pathgan.config import VelocityConfig
 from pathgan.families import get_family
 from pathgan import flows
-from pathgan.observables import action_statistics, barrier_location, hop_times
+from pathgan.observables import (
+    action_statistics,
+    barrier_location,
+    crossing_counts,
+    hop_times,
+)
 from pathgan.problem import PathProblem, check_problem
 from pathgan.sampling import diagnostics, exact_paths, sample_paths
 
@@ -196,10 +201,23 @@ def instanton_analysis(config, problem):
     if problem.action != "euclidean" or config.potential.kind != "polynomial":
         return None
     try:
-        flows.polynomial_wells(config.potential.coefficients)
+        # Refused without two wells, or on a coordinate the family reflects.
+        return flows.instanton(problem, config.potential.coefficients)
     except ValueError:
         return None
-    return flows.instanton(problem, config.potential.coefficients)
+
+
+def tunnelling_summary(problem, idata, found):
+    """Barrier crossings per path, for a run with an instanton."""
+    name = problem.family.coordinate_names[problem.free[0]]
+    values = idata.posterior["path"].sel(coordinate=name).values
+    counts = crossing_counts(values, found.wells[1])
+    return {
+        "coordinate": name,
+        "barrier": found.wells[1],
+        "crossings_mean": float(counts.mean()),
+        "paths_with_crossings": float(np.mean(counts > 0)),
+    }
 
 
 def instanton_summary(found):
@@ -232,6 +250,8 @@ def summarize(config, problem, idata, hops=None, found_instanton=None):
     }
     if hops is not None:
         observables["hop_time"] = hops
+    if found_instanton is not None:
+        observables["tunnelling"] = tunnelling_summary(problem, idata, found_instanton)
     constant = idata.constant_data
     classical = {
         "minimum_action": float(constant.attrs["minimum_action"]),

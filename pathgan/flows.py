@@ -293,9 +293,10 @@ def instanton(problem, coefficients, coordinate=None):
     coordinate = problem.free[0] if coordinate is None else coordinate
     probe = np.asarray(problem.start, dtype=np.float64).copy()
     probe[coordinate] = -1.0 - abs(probe[coordinate])
-    if float(problem.family.canonical_fn(jnp.asarray(probe))[coordinate]) != probe[
-        coordinate
-    ]:
+    if (
+        float(problem.family.canonical_fn(jnp.asarray(probe))[coordinate])
+        != probe[coordinate]
+    ):
         name = problem.family.coordinate_names[coordinate]
         raise ValueError(
             f"the {problem.family.name} coordinate {name!r} is reflected at 0, so "

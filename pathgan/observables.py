@@ -63,6 +63,31 @@ def hop_times(paths, times, barrier):
     first = np.where(never, 1, first)
     before = np.take_along_axis(paths, (first - 1)[..., None], axis=-1)[..., 0]
     after = np.take_along_axis(paths, first[..., None], axis=-1)[..., 0]
-    fraction = (barrier - before) / (after - before)
+    step = np.where(never, 1.0, after - before)
+    fraction = (barrier - before) / step
     result = times[first - 1] + fraction * (times[1] - times[0])
     return np.where(never, np.nan, result)
+
+
+def crossing_counts(paths, barrier):
+    r"""Number of times each path crosses ``barrier``.
+
+    On a periodic path the crossings pair up (an instanton and an
+    anti-instanton), so the count is even; in a dilute instanton gas its mean
+    grows like :math:`T e^{-S_{inst}/\varepsilon}`. A slice exactly at the
+    barrier counts with the side it leaves from.
+
+    Parameters
+    ----------
+    paths
+        Array ``(..., K + 1)`` of one coordinate along each path.
+    barrier
+        The crossing level.
+
+    Returns
+    -------
+    counts
+        Integer array ``(...)``.
+    """
+    above = np.asarray(paths, dtype=np.float64) >= barrier
+    return np.sum(above[..., 1:] != above[..., :-1], axis=-1)
