@@ -34,6 +34,11 @@ class Family(NamedTuple):
         :math:`\partial_j T` is the velocity field of the chart direction
         :math:`j`, which is how a chart vector becomes a tangent vector of
         :math:`W_2`.
+    transported_log_density_fn
+        ``transported_log_density_fn(chart, z) -> log p_x(T(chart, z))``: the
+        log density at transported reference points by the change of
+        variables, :math:`\log q(z) - \log|\partial_z T|` for the
+        reference density :math:`q`, exact in every tail.
     """
 
     name: str
@@ -42,6 +47,7 @@ class Family(NamedTuple):
     canonical_fn: Callable
     log_density_fn: Callable
     transport_fn: Callable
+    transported_log_density_fn: Callable
 
 
 def _gaussian_canonical(chart):
@@ -61,6 +67,9 @@ GAUSSIAN = Family(
     canonical_fn=_gaussian_canonical,
     log_density_fn=_gaussian_log_density,
     transport_fn=lambda chart, z: chart[0] + chart[1] * z,
+    transported_log_density_fn=lambda chart, z: (
+        -0.5 * z**2 - 0.5 * math.log(2 * math.pi) - jnp.log(jnp.abs(chart[1]))
+    ),
 )
 """Gaussian laws :math:`N(m, s^2)` on the line, chart :math:`(m, s)`.
 

@@ -14,6 +14,7 @@ sits far from the data.
 import math
 from typing import Callable, NamedTuple
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from scipy.special import logsumexp as np_logsumexp
@@ -189,7 +190,9 @@ def gan_quadrature(target, num_data_points=512, num_generator_points=201):
     points = np.linspace(lower, upper, num_data_points)
     trapezoid = np.full(num_data_points, points[1] - points[0])
     trapezoid[[0, -1]] *= 0.5
-    log_p = _mixture_derivatives(target, points)[0]
+    # Eagerly, so that the rules can be built while a caller is being traced.
+    with jax.ensure_compile_time_eval():
+        log_p = np.asarray(data_module.log_density(target, points))
     nodes = np.linspace(-9.0, 9.0, num_generator_points)
     normal = np.exp(-0.5 * nodes**2) / math.sqrt(2 * math.pi)
     node_weights = np.full(num_generator_points, nodes[1] - nodes[0]) * normal
@@ -209,7 +212,9 @@ class Expectations(NamedTuple):
     under_generator
         ``under_generator(chart) -> (weights, log_p_data, log_p, points)``:
         the same on the grid that the family's transport carries with the
-        generator, :math:`x_j = T_{chart}(z_j)`.
+        generator, :math:`x_j = T_{chart}(z_j)` (of the canonical chart), where
+        :math:`\log p(x_j)` comes from the family's change of variables
+        (``transported_log_density_fn``).
     """
 
     under_data: Callable
@@ -230,11 +235,15 @@ def expectations(target, family, quadrature=None):
         return data_weights, data_log_p, family.log_density_fn(chart, data_points)
 
     def under_generator(chart):
-        moving = family.transport_fn(chart, nodes)
+        # Potentials see the canonical chart (for gaussian: |width|), and the
+        # generator's log density at its own transported nodes follows from
+        # the change of variables, which holds in every tail.
+        canonical = family.canonical_fn(chart)
+        moving = family.transport_fn(canonical, nodes)
         return (
             node_weights,
             log_pd_fn(moving),
-            family.log_density_fn(chart, moving),
+            family.transported_log_density_fn(canonical, nodes),
             moving,
         )
 

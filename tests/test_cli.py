@@ -215,4 +215,9 @@ def test_periodic_double_well_run_reports_the_instanton(tmp_path):
     path = idata.posterior["path"].sel(coordinate="mean").values
     assert (path[..., 0] == path[..., -1]).all()
     assert idata.constant_data.attrs["end"] == "periodic"
+    tunnelling = summary["observables"]["tunnelling"]
+    assert tunnelling["crossings_mean"] >= 0 and tunnelling["barrier"] == 0.0
     assert (out / "figures" / "path_fan.png").stat().st_size > 10_000
+    (out / "figures" / "path_fan.png").unlink()
+    assert main(["plot", str(out)]) == 0
+    assert (out / "figures" / "path_fan.png").exists()
