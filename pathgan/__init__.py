@@ -10,7 +10,7 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
-from pathgan import actions, data, families, flows, potentials  # noqa: E402
+from pathgan import actions, data, families, flows, geometry, potentials  # noqa: E402
 from pathgan.actions import log_step_normalizer, step_variance  # noqa: E402
 from pathgan.problem import PathProblem  # noqa: E402
 from pathgan.sampling import exact_paths, path_model, sample_paths  # noqa: E402
@@ -24,6 +24,7 @@ __all__ = [
     "exact_paths",
     "families",
     "flows",
+    "geometry",
     "log_step_normalizer",
     "path_model",
     "potentials",
