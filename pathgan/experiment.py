@@ -29,6 +29,7 @@ from pathgan.observables import (
     barrier_location,
     crossing_counts,
     hop_times,
+    transfer_kernel_marginal,
 )
 from pathgan.problem import PathProblem, check_problem
 from pathgan.sampling import diagnostics, exact_paths, sample_paths
@@ -308,8 +309,9 @@ def write_figures(folder, problem, target, idata, hop_values=None, instanton=Non
     """
     folder.mkdir(parents=True, exist_ok=True)
     names = problem.free_names
+    width = 6 if instanton is None else 9  # room for the legend beside it
     fig, axes = plt.subplots(
-        1, len(names), figsize=(6 * len(names), 3.8), squeeze=False
+        1, len(names), figsize=(width * len(names), 3.8), squeeze=False
     )
     for ax, name in zip(axes[0], names, strict=True):
         plots.plot_path_fan(idata, name, ax=ax, instanton=instanton)
@@ -325,6 +327,22 @@ def write_figures(folder, problem, target, idata, hop_values=None, instanton=Non
     fig = plots.plot_diagnostics(idata, problem)
     fig.savefig(folder / "diagnostics.png", dpi=110)
     plt.close(fig)
+
+    if problem.end == "periodic" and len(problem.free) == 1:
+        name = problem.free_names[0]
+        values = idata.posterior["path"].sel(coordinate=name).values
+        lower, upper = values.min(), values.max()
+        lower, upper = lower - 0.2 * (upper - lower), upper + 0.2 * (upper - lower)
+        # Ten grid points per kernel width at least (and at most 3001 points).
+        width = np.sqrt(problem.noise_scale * problem.time_step)
+        count = int(min(3001, max(801, 10 * (upper - lower) / width)))
+        grid = np.linspace(lower, upper, count)
+        exact = transfer_kernel_marginal(problem, grid)
+        ax = plots.plot_slice_marginal(idata, name, grid, exact)
+        ax.set_title("one slice of the periodic path", fontsize="medium")
+        ax.figure.tight_layout()
+        ax.figure.savefig(folder / "marginal.png", dpi=120)
+        plt.close(ax.figure)
 
     if hop_values is not None:
         ax = plots.plot_hop_times(hop_values, problem.duration)

@@ -91,3 +91,60 @@ def crossing_counts(paths, barrier):
     """
     above = np.asarray(paths, dtype=np.float64) >= barrier
     return np.sum(above[..., 1:] != above[..., :-1], axis=-1)
+
+
+def transfer_kernel_marginal(problem, grid):
+    r"""The exact one-slice law of a periodic euclidean path of one coordinate.
+
+    For a periodic path the weight is :math:`\mathrm{Tr}\,T^K` of the transfer
+    kernel
+
+    .. math::
+
+        T(x, y) = \sqrt{\frac{g}{2\pi\varepsilon\,dt}}
+        \exp\Big(-\frac{g (x - y)^2}{2\varepsilon\,dt}
+        - \frac{dt\,(V(x) + V(y))}{2\varepsilon}\Big),
+
+    and every slice has the law :math:`p(x) = T^K(x, x) / \mathrm{Tr}\,T^K`.
+    The kernel is discretized on ``grid`` (uniform; its spacing should be well
+    below the kernel's width :math:`(\varepsilon\,dt/g)^{1/2}`, and it should
+    cover the law) and diagonalized.
+
+    Parameters
+    ----------
+    problem
+        A :class:`pathgan.PathProblem` with action ``euclidean``, end
+        ``periodic`` and one free coordinate.
+    grid
+        Uniformly spaced values of the free coordinate.
+
+    Returns
+    -------
+    density
+        :math:`p` at ``grid``, normalized on it.
+    """
+    if problem.end != "periodic" or problem.action != "euclidean":
+        raise ValueError("the transfer kernel marginal is for periodic euclidean paths")
+    if len(problem.free) != 1:
+        raise ValueError("the transfer kernel marginal needs one free coordinate")
+    grid = np.asarray(grid, dtype=np.float64)
+    step = grid[1] - grid[0]
+    charts = np.broadcast_to(np.asarray(problem.start), (grid.size, len(problem.start)))
+    charts = charts.copy()
+    charts[:, problem.free[0]] = grid
+    values = np.asarray(jax.vmap(problem.potential_fn)(jnp.asarray(charts)))
+    metric = float(np.asarray(problem.metric)[0])
+    eps, dt = problem.noise_scale, problem.time_step
+    kernel = (
+        step
+        * np.sqrt(metric / (2 * np.pi * eps * dt))
+        * np.exp(
+            -metric * (grid[:, None] - grid[None, :]) ** 2 / (2 * eps * dt)
+            - dt * (values[:, None] + values[None, :]) / (2 * eps)
+        )
+    )
+    eigenvalues, vectors = np.linalg.eigh(kernel)
+    # Scaled by the largest eigenvalue so that the K-th powers do not underflow.
+    powers = np.clip(eigenvalues / eigenvalues.max(), 0.0, None) ** problem.time_slices
+    diagonal = (vectors**2) @ powers
+    return diagonal / (diagonal.sum() * step)

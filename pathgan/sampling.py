@@ -293,7 +293,7 @@ def sample_paths(
     return _add_classical(idata, problem, flows, minimum)
 
 
-def exact_paths(problem, rng_key, num_chains=4, num_samples=1000):
+def exact_paths(problem, rng_key, num_chains=4, num_samples=1000, batch_size=256):
     r"""Exact independent draws for a free end of a dissipative action.
 
     For ``onsager_machlup`` the path is the Euler–Maruyama map of its noise
@@ -309,6 +309,21 @@ def exact_paths(problem, rng_key, num_chains=4, num_samples=1000):
     \sigma_v \xi_k`, :math:`x_{k+1} = x_k + dt\,v_{k+1}` with
     :math:`\sigma_v^2 = 2\gamma\varepsilon\,dt/g`; drawing :math:`\xi` draws
     the path ensemble exactly.
+
+    Parameters
+    ----------
+    problem
+        A :class:`pathgan.PathProblem` with a free end and action
+        ``onsager_machlup`` or ``underdamped``.
+    rng_key
+        A JAX random key.
+    num_chains, num_samples
+        The draws come shaped as ``num_chains`` independent chains of
+        ``num_samples``, to match :func:`sample_paths`.
+    batch_size
+        Paths mapped at once; the batches run in sequence, which bounds the
+        memory of the vectorized map (and is faster than one huge batch). The
+        draws do not depend on it.
 
     Returns
     -------
@@ -355,7 +370,19 @@ def exact_paths(problem, rng_key, num_chains=4, num_samples=1000):
     shape = (num_chains, num_samples, *whitening.noise_shape(problem))
     started = time.perf_counter()
     noise = jax.random.normal(rng_key, shape)
-    paths, actions = jax.jit(jax.vmap(jax.vmap(one_path)))(noise)
+    # Batches of paths in sequence bound the memory of the vectorized map
+    # (every potential evaluation of a batch is live at once).
+    flat = noise.reshape(-1, *noise.shape[2:])
+    batch = max(1, min(batch_size, flat.shape[0]))
+    padded = -flat.shape[0] % batch
+    flat = jnp.concatenate([flat, jnp.zeros((padded, *flat.shape[1:]))])
+    batches = flat.reshape(-1, batch, *flat.shape[1:])
+    paths, actions = jax.jit(lambda b: jax.lax.map(jax.vmap(one_path), b))(batches)
+    count = num_chains * num_samples
+    paths = paths.reshape(-1, *paths.shape[2:])[:count].reshape(
+        num_chains, num_samples, *paths.shape[2:]
+    )
+    actions = actions.reshape(-1)[:count].reshape(num_chains, num_samples)
     jax.block_until_ready(paths)
     seconds = time.perf_counter() - started
     coords = _coords(problem)

@@ -218,6 +218,7 @@ def test_periodic_double_well_run_reports_the_instanton(tmp_path):
     tunnelling = summary["observables"]["tunnelling"]
     assert tunnelling["crossings_mean"] >= 0 and tunnelling["barrier"] == 0.0
     assert (out / "figures" / "path_fan.png").stat().st_size > 10_000
+    assert (out / "figures" / "marginal.png").exists()
     (out / "figures" / "path_fan.png").unlink()
     assert main(["plot", str(out)]) == 0
     assert (out / "figures" / "path_fan.png").exists()

@@ -17,6 +17,7 @@ import pytest
 import xarray as xr
 
 from pathgan import families
+from pathgan.observables import transfer_kernel_marginal
 from pathgan.potentials import polynomial
 from pathgan.problem import PathProblem
 from pathgan.sampling import diagnostics, moving_entries, sample_paths
@@ -127,3 +128,28 @@ def test_periodic_double_well_matches_the_transfer_kernel():
     mean, second = transfer_kernel_moments(coefficients, k, duration, 1.0)
     assert abs(_z_score(_slice_average(problem, idata, 1), mean)) < Z_BOUND
     assert abs(_z_score(_slice_average(problem, idata, 2), second)) < Z_BOUND
+
+
+def test_library_transfer_kernel_marginal_reproduces_the_harmonic_closed_form():
+    k, duration, omega = 16, 4.0, 1.3
+    problem = _problem([0.0, 0.0, 0.5 * omega**2], k, duration)
+    grid = np.linspace(-6.0, 6.0, 1201)
+    density = transfer_kernel_marginal(problem, grid)
+    step = grid[1] - grid[0]
+    a = duration / k
+    root = math.sqrt(1 + a**2 * omega**2 / 4)
+    ratio = 1 + a**2 * omega**2 / 2 - a * omega * root
+    exact = (1 + ratio**k) / ((1 - ratio**k) * 2 * omega * root)
+    assert np.sum(density) * step == pytest.approx(1.0, abs=1e-12)
+    assert np.sum(density * grid**2) * step == pytest.approx(exact, rel=1e-8)
+
+
+def test_library_transfer_kernel_marginal_matches_the_test_oracle():
+    coefficients = [0.0, 0.3, -2.0, 0.0, 1.0]
+    problem = _problem(coefficients, 16, 4.0)
+    grid = np.linspace(-6.0, 6.0, 2401)
+    density = transfer_kernel_marginal(problem, grid)
+    step = grid[1] - grid[0]
+    mean, second = transfer_kernel_moments(coefficients, 16, 4.0, 1.0)
+    assert np.sum(density * grid) * step == pytest.approx(mean, rel=1e-7)
+    assert np.sum(density * grid**2) * step == pytest.approx(second, rel=1e-7)

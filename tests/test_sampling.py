@@ -212,3 +212,16 @@ def test_nuts_agrees_with_exact_draws_on_an_underdamped_double_well():
         se = np.hypot(az.mcse(ds_a)["v"].values, az.mcse(ds_b)["v"].values)
         z = (first.mean(axis=(0, 1)) - second.mean(axis=(0, 1))) / se
         assert np.abs(z).max() < Z_BOUND
+
+
+def test_exact_draws_do_not_depend_on_the_batch_size():
+    problem = quadratic_problem("underdamped", "free", time_slices=6)
+    key = jax.random.PRNGKey(1)
+    one = exact_paths(problem, key, num_chains=3, num_samples=10, batch_size=7)
+    two = exact_paths(problem, key, num_chains=3, num_samples=10, batch_size=256)
+    np.testing.assert_array_equal(
+        one.posterior["path"].values, two.posterior["path"].values
+    )
+    np.testing.assert_array_equal(
+        one.posterior["action"].values, two.posterior["action"].values
+    )
