@@ -117,30 +117,48 @@ def test_step_normalizers_match_the_documented_constants():
     assert float(scaled) == pytest.approx(2 * float(eu) + math.log(4.0))
 
 
-def test_onsager_machlup_free_end_has_unit_partition_function_for_a_double_well():
-    # Z = 1 for any V: checked by quadrature over the two free slices of K = 2.
+@pytest.mark.parametrize(
+    ("action", "fields", "grid"),
+    [
+        ("onsager_machlup", {}, np.linspace(-4.0, 4.0, 801)),
+        (
+            "underdamped",
+            {"friction": 1.5, "initial_velocity": np.array([0.4, 0.0])},
+            np.linspace(-3.0, 3.5, 1301),
+        ),
+    ],
+)
+def test_free_end_has_unit_partition_function_for_a_double_well(action, fields, grid):
+    # Z = 1 for any V: checked by quadrature over the two free slices of
+    # K = 2; the grids cover the weight to far below the 1e-8 tolerance.
     coefficients = [0.0, 0.3, -1.0, 0.0, 1.0]
     problem = PathProblem(
         family=families.GAUSSIAN,
         potential_fn=polynomial(coefficients, families.GAUSSIAN, (0,)),
         start=np.array([0.2, 1.0]),
         free=(0,),
-        action="onsager_machlup",
+        action=action,
         noise_scale=0.3,
-        duration=0.2,
+        duration=0.2 if action == "onsager_machlup" else 0.6,
         time_slices=2,
+        **fields,
     )
-    action = jax.jit(jax.vmap(actions.action_fn(problem)))
-    grid = np.linspace(-4.0, 4.0, 801)
+    weight_fn = jax.jit(jax.vmap(actions.action_fn(problem)))
     x1, x2 = np.meshgrid(grid, grid, indexing="ij")
     paths = np.stack([np.full_like(x1, 0.2), x1, x2], axis=-1)
     paths = np.stack([paths, np.ones_like(paths)], axis=-1).reshape(-1, 3, 2)
-    weight = np.exp(-np.asarray(action(jnp.asarray(paths))) / problem.noise_scale)
+    weight = np.exp(-np.asarray(weight_fn(jnp.asarray(paths))) / problem.noise_scale)
     integral = trapezoid(trapezoid(weight.reshape(x1.shape), grid, axis=1), grid)
     log_norm = 2 * float(
-        actions.log_step_normalizer("onsager_machlup", 0.3, 0.1, 1.0, jnp.ones(1))
+        actions.log_step_normalizer(
+            action,
+            problem.noise_scale,
+            problem.time_step,
+            problem.friction,
+            jnp.ones(1),
+        )
     )
-    assert math.log(integral) + log_norm == pytest.approx(0.0, abs=1e-8)
+    assert math.log(integral) + log_norm == pytest.approx(0.0, abs=1e-7)
 
 
 def test_onsager_machlup_action_vanishes_on_the_gradient_flow():
