@@ -1,5 +1,7 @@
 """Shared fixtures: float64 on (importing pathgan does it), Agg backend."""
 
+import math
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -123,3 +125,18 @@ def exact_gaussian(problem, omega=1.5, centre=0.4):
         if fixed:
             linear[n - 1] += xk / (eps * dt)
     return np.linalg.solve(precision, linear), precision
+
+
+def periodic_oscillator(time_slices, duration, omega):
+    """<x^2> and log Z of the periodic lattice oscillator V = w^2 x^2 / 2, eps = 1.
+
+    With a = dt and R = 1 + a^2 w^2 / 2 - a w sqrt(1 + a^2 w^2 / 4):
+    <x^2> = (1 + R^K) / ((1 - R^K) 2 w sqrt(1 + a^2 w^2 / 4)) and
+    Z = R^(K/2) / (1 - R^K).
+    """
+    a = duration / time_slices
+    root = math.sqrt(1 + a**2 * omega**2 / 4)
+    ratio = 1 + a**2 * omega**2 / 2 - a * omega * root
+    power = ratio**time_slices
+    second = (1 + power) / ((1 - power) * 2 * omega * root)
+    return second, 0.5 * time_slices * math.log(ratio) - math.log(1 - power)

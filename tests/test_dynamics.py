@@ -9,7 +9,7 @@ import pytest
 import scipy.integrate
 import scipy.optimize
 
-from conftest import exact_gaussian, quadratic_problem
+from conftest import exact_gaussian, periodic_oscillator, quadratic_problem
 from pathgan import actions, families, flows, whitening
 from pathgan.potentials import polynomial
 from pathgan.problem import PathProblem, check_problem
@@ -111,9 +111,7 @@ def test_periodic_harmonic_oscillator_partition_function(time_slices, duration, 
         duration=duration,
         start=0.3,
     )
-    a = duration / time_slices
-    ratio = 1 + a**2 * omega**2 / 2 - a * omega * math.sqrt(1 + a**2 * omega**2 / 4)
-    expected = 0.5 * time_slices * math.log(ratio) - math.log(1 - ratio**time_slices)
+    _, expected = periodic_oscillator(time_slices, duration, omega)
     assert _log_z_quadratic(problem) == pytest.approx(expected, abs=1e-9)
 
 
@@ -130,10 +128,7 @@ def test_periodic_quadratic_precision_matches_the_closed_form_second_moment():
         duration=duration,
     )
     _, precision = exact_gaussian(problem, omega=omega, centre=0.0)
-    a = duration / k
-    root = math.sqrt(1 + a**2 * omega**2 / 4)
-    ratio = 1 + a**2 * omega**2 / 2 - a * omega * root
-    closed = (1 + ratio**k) / ((1 - ratio**k) * 2 * omega * root)
+    closed, _ = periodic_oscillator(k, duration, omega)
     assert np.diag(np.linalg.inv(precision)).mean() == pytest.approx(closed, rel=1e-12)
 
 

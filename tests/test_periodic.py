@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from conftest import periodic_oscillator
 from pathgan import families
 from pathgan.observables import transfer_kernel_marginal
 from pathgan.potentials import polynomial
@@ -87,10 +88,7 @@ def test_periodic_harmonic_oscillator_second_moment():
     )
     diag = diagnostics(problem, idata)
     assert diag["divergences"] == 0 and diag["rhat_max"] < 1.02
-    a = duration / k
-    root = math.sqrt(1 + a**2 * omega**2 / 4)
-    ratio = 1 + a**2 * omega**2 / 2 - a * omega * root
-    exact = (1 + ratio**k) / ((1 - ratio**k) * 2 * omega * root)
+    exact, _ = periodic_oscillator(k, duration, omega)
     assert abs(_z_score(_slice_average(problem, idata, 2), exact)) < Z_BOUND
     assert abs(_z_score(_slice_average(problem, idata, 1), 0.0)) < Z_BOUND
 
@@ -99,10 +97,7 @@ def test_transfer_kernel_oracle_reproduces_the_harmonic_closed_form():
     # The oracle itself, checked where the answer is known in closed form.
     k, duration, omega = 16, 4.0, 1.0
     mean, second = transfer_kernel_moments([0.0, 0.0, 0.5], k, duration, 1.0)
-    a = duration / k
-    root = math.sqrt(1 + a**2 * omega**2 / 4)
-    ratio = 1 + a**2 * omega**2 / 2 - a * omega * root
-    exact = (1 + ratio**k) / ((1 - ratio**k) * 2 * omega * root)
+    exact, _ = periodic_oscillator(k, duration, omega)
     assert mean == pytest.approx(0.0, abs=1e-10)
     assert second == pytest.approx(exact, rel=1e-8)
 
@@ -136,10 +131,7 @@ def test_library_transfer_kernel_marginal_reproduces_the_harmonic_closed_form():
     grid = np.linspace(-6.0, 6.0, 1201)
     density = transfer_kernel_marginal(problem, grid)
     step = grid[1] - grid[0]
-    a = duration / k
-    root = math.sqrt(1 + a**2 * omega**2 / 4)
-    ratio = 1 + a**2 * omega**2 / 2 - a * omega * root
-    exact = (1 + ratio**k) / ((1 - ratio**k) * 2 * omega * root)
+    exact, _ = periodic_oscillator(k, duration, omega)
     assert np.sum(density) * step == pytest.approx(1.0, abs=1e-12)
     assert np.sum(density * grid**2) * step == pytest.approx(exact, rel=1e-8)
 
