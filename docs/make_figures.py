@@ -1,6 +1,6 @@
 """Draw the figures of ``docs/theory.md`` into ``docs/figures/geometry/``.
 
-Run from the repository root (about a minute on two cores)::
+Run from the repository root (about 15 s on two cores)::
 
     python docs/make_figures.py
 
