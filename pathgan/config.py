@@ -172,8 +172,8 @@ class PathConfig(_Section):
 
     action: Literal["onsager_machlup", "underdamped", "euclidean"] = "onsager_machlup"
     slices: int = Field(64, ge=2, le=4096)
-    duration: PositiveFloat = 4.0
-    friction: PositiveFloat = 1.0
+    duration: float = Field(4.0, gt=0.0, le=1e6)
+    friction: float = Field(1.0, ge=1e-9, le=1e9)
     end: Literal["free", "fixed", "periodic"] = "free"
     end_state: EndConfig | None = None
     initial_velocity: VelocityConfig | None = None
@@ -269,6 +269,8 @@ class ExperimentConfig(_Section):
                         f"path.initial_velocity.{name} = {value}: {name!r} is not "
                         "free, so it cannot move"
                     )
+        if self.path.end == "periodic":
+            _check_periodic_potential(self)
         if self.sampler.method == "exact" and (
             self.path.action not in ("onsager_machlup", "underdamped")
             or self.path.end != "free"
@@ -279,6 +281,40 @@ class ExperimentConfig(_Section):
                 f"{self.path.action!r}, {self.path.end!r})"
             )
         return self
+
+
+CONFINING_POTENTIALS = ("kl", "reverse_kl", "polynomial")
+
+
+def _is_confining_polynomial(coefficients):
+    """Whether sum c_n x^n grows to +inf in both directions."""
+    nonzero = [n for n, c in enumerate(coefficients) if c != 0.0]
+    if not nonzero:
+        return False
+    top = nonzero[-1]
+    return top >= 2 and top % 2 == 0 and coefficients[top] > 0
+
+
+def _check_periodic_potential(config):
+    """A periodic path's mean has no kinetic cost: V alone must confine it."""
+    kind = config.potential.kind
+    if kind not in CONFINING_POTENTIALS:
+        raise ValueError(
+            f"potential.kind = {kind!r} with path.end = 'periodic': the mean of a "
+            "periodic path costs no kinetic action, so the weight is "
+            "normalizable only for a potential that grows without bound; "
+            f"{kind!r} is bounded. Allowed with a periodic end: "
+            f"{', '.join(repr(k) for k in CONFINING_POTENTIALS)} (a polynomial "
+            "of even degree with a positive leading coefficient)"
+        )
+    coefficients = config.potential.coefficients
+    if kind == "polynomial" and not _is_confining_polynomial(coefficients):
+        raise ValueError(
+            f"potential.coefficients = {coefficients} with path.end = "
+            "'periodic': the mean of a periodic path costs no kinetic action, so "
+            "the polynomial must grow without bound in both directions (even "
+            "degree of at least 2, positive leading coefficient)"
+        )
 
 
 def _format_error(error):
@@ -295,6 +331,10 @@ def _format_error(error):
         return f"{key}: unknown key; allowed keys here: {allowed}"
     if kind == "missing":
         return f"{key}: required key is missing"
+    if kind == "model_type":
+        section = _section_model(loc)
+        allowed = ", ".join(section.model_fields) if section else "?"
+        return f"{key} = {first.get('input')!r}: must be a table with keys {allowed}"
     if kind == "value_error" and (not key or message.startswith(loc[0])):
         return message
     return f"{key} = {first.get('input')!r}: {message}"

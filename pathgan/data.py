@@ -95,7 +95,7 @@ def bandwidth(samples, rule="silverman"):
         return float(rule)
     samples = np.asarray(samples, dtype=np.float64)
     n = samples.size
-    sigma = samples.std(ddof=1)
+    sigma = scaled_std(samples)
     if rule == "scott":
         return 1.06 * sigma * n ** (-0.2)
     if rule == "silverman":
@@ -105,12 +105,37 @@ def bandwidth(samples, rule="silverman"):
     raise ValueError(f"unknown bandwidth rule {rule!r}; allowed: {BANDWIDTH_RULES}")
 
 
+def scaled_std(samples):
+    """Sample standard deviation (``ddof=1``) computed on ``samples / max|x|``.
+
+    The scaling keeps the squares from overflowing for values near 1e300 and
+    from underflowing for values near 1e-300.
+    """
+    samples = np.asarray(samples, dtype=np.float64)
+    magnitude = np.max(np.abs(samples))
+    if not (np.isfinite(magnitude) and magnitude > 0):
+        return 0.0 if magnitude == 0 else float("nan")
+    return float((samples / magnitude).std(ddof=1) * magnitude)
+
+
+def scaled_mean(samples):
+    """Mean computed on ``samples / max|x|``, which cannot overflow."""
+    samples = np.asarray(samples, dtype=np.float64)
+    magnitude = np.max(np.abs(samples))
+    if not (np.isfinite(magnitude) and magnitude > 0):
+        return 0.0 if magnitude == 0 else float("nan")
+    return float((samples / magnitude).mean() * magnitude)
+
+
 def kernel_density(samples, rule="silverman", description="kernel density"):
     """The Gaussian kernel density estimate of ``samples`` as a mixture target."""
     samples = np.asarray(samples, dtype=np.float64).ravel()
     h = bandwidth(samples, rule)
     if not (np.isfinite(h) and h > 0):
-        raise DataError(f"bandwidth {h} from rule {rule!r}: the data have no spread")
+        raise DataError(
+            f"data.bandwidth = {rule!r} gives {h:.3g} for {description}: "
+            "a positive finite bandwidth is needed (give a number instead)"
+        )
     n = samples.size
     return MixtureTarget(
         samples.copy(), np.full(n, h), np.full(n, 1.0 / n), samples.copy(), description
@@ -200,7 +225,7 @@ def load_samples(source, columns, standardize):
         text += f" ({dropped} with missing values dropped)"
     if not np.all(np.isfinite(samples)):
         raise DataError(f"{label}[{columns[0]}] holds non-finite values")
-    spread = samples.std(ddof=1)
+    spread = scaled_std(samples)
     magnitude = np.abs(samples).max()
     # A spread below 1e-9 of the values' size is rounding, not data: the
     # kernel density of such a column is numerically a point.
@@ -210,6 +235,6 @@ def load_samples(source, columns, standardize):
             "a kernel density needs data with a spread"
         )
     if standardize:
-        samples = (samples - samples.mean()) / spread
+        samples = (samples - scaled_mean(samples)) / spread
         text += ", standardized"
     return samples, text

@@ -13,6 +13,7 @@ import math
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 import jax
@@ -329,26 +330,49 @@ def write_figures(folder, problem, target, idata, hop_values=None, instanton=Non
     plt.close(fig)
 
     if problem.end == "periodic" and len(problem.free) == 1:
-        name = problem.free_names[0]
-        values = idata.posterior["path"].sel(coordinate=name).values
-        lower, upper = values.min(), values.max()
-        lower, upper = lower - 0.2 * (upper - lower), upper + 0.2 * (upper - lower)
-        # Ten grid points per kernel width at least (and at most 3001 points).
-        width = np.sqrt(problem.noise_scale * problem.time_step)
-        count = int(min(3001, max(801, 10 * (upper - lower) / width)))
-        grid = np.linspace(lower, upper, count)
-        exact = transfer_kernel_marginal(problem, grid)
-        ax = plots.plot_slice_marginal(idata, name, grid, exact)
-        ax.set_title("one slice of the periodic path", fontsize="medium")
-        ax.figure.tight_layout()
-        ax.figure.savefig(folder / "marginal.png", dpi=120)
-        plt.close(ax.figure)
+        _write_marginal(folder, problem, idata)
 
     if hop_values is not None:
         ax = plots.plot_hop_times(hop_values, problem.duration)
         ax.figure.tight_layout()
         ax.figure.savefig(folder / "hop_times.png", dpi=120)
         plt.close(ax.figure)
+
+
+def _write_marginal(folder, problem, idata):
+    """``marginal.png``: one slice of a periodic path against the transfer kernel."""
+    name = problem.free_names[0]
+    values = idata.posterior["path"].sel(coordinate=name).values
+    lower, upper = float(values.min()), float(values.max())
+    if not (np.isfinite(lower) and np.isfinite(upper) and upper > lower):
+        log.warning("marginal.png not drawn: the sampled %s is not spread out", name)
+        return
+    lower, upper = lower - 0.2 * (upper - lower), upper + 0.2 * (upper - lower)
+    coordinate = problem.free[0]
+    probe = np.asarray(problem.start, dtype=np.float64).copy()
+    probe[coordinate] = -1.0 - abs(probe[coordinate])
+    canonical = np.asarray(problem.family.canonical_fn(probe))[coordinate]
+    reflected = canonical != probe[coordinate]
+    if reflected:
+        # Paths are recorded reflected at 0; the kernel lives on the whole line.
+        lower, upper = -upper, upper
+    # Ten grid points per kernel width at least (and at most 3001 points).
+    width = np.sqrt(problem.noise_scale * problem.time_step)
+    count = int(min(3001, max(801, 10 * (upper - lower) / width)))
+    count += count % 2 == 0  # odd, so that a symmetric grid holds 0
+    grid = np.linspace(lower, upper, count)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        exact = transfer_kernel_marginal(problem, grid)
+    if reflected:
+        half = count // 2
+        exact = exact[half:] + exact[half::-1]
+        grid = grid[half:]
+    ax = plots.plot_slice_marginal(idata, name, grid, exact)
+    ax.set_title("one slice of the periodic path", fontsize="medium")
+    ax.figure.tight_layout()
+    ax.figure.savefig(folder / "marginal.png", dpi=120)
+    plt.close(ax.figure)
 
 
 def temporary_folder(parent, prefix):

@@ -13,7 +13,7 @@ import numpy as np
 import scipy.integrate
 import scipy.optimize
 
-from pathgan import whitening
+from pathgan import potentials, whitening
 from pathgan.actions import action_fn
 
 
@@ -238,7 +238,12 @@ def polynomial_wells(coefficients):
     ValueError
         If the polynomial has fewer than two local minima.
     """
-    power = np.polynomial.Polynomial(np.asarray(coefficients, dtype=np.float64))
+    coefficients = np.asarray(coefficients, dtype=np.float64)
+    if coefficients.ndim != 1 or not np.all(np.isfinite(coefficients)):
+        raise ValueError(
+            f"coefficients = {coefficients.tolist()}: a list of finite numbers needed"
+        )
+    power = np.polynomial.Polynomial(coefficients)
     slope, curvature = power.deriv(1), power.deriv(2)
     roots = slope.roots()
     real = np.sort(roots[np.abs(roots.imag) < 1e-9].real)
@@ -269,9 +274,10 @@ def instanton(problem, coefficients, coordinate=None):
     Parameters
     ----------
     problem
-        A :class:`pathgan.PathProblem` whose ``potential_fn`` is
-        :func:`pathgan.potentials.polynomial` with ``coefficients``; its end
-        condition and action are replaced.
+        A :class:`pathgan.PathProblem`: its family, lattice and metric are
+        used; its potential is replaced by the polynomial in the tunnelling
+        coordinate alone (shifted so that the lower minimum is 0, which
+        changes no path), and its ends and action by fixed euclidean ones.
     coefficients
         The polynomial's coefficients :math:`(c_0, c_1, \dots)`.
     coordinate
@@ -291,6 +297,11 @@ def instanton(problem, coefficients, coordinate=None):
         reflected by the family.
     """
     coordinate = problem.free[0] if coordinate is None else coordinate
+    if coordinate not in problem.free:
+        raise ValueError(
+            f"coordinate = {coordinate!r}: the index of a free coordinate is "
+            f"needed, one of {list(problem.free)}"
+        )
     probe = np.asarray(problem.start, dtype=np.float64).copy()
     probe[coordinate] = -1.0 - abs(probe[coordinate])
     if (
@@ -303,13 +314,20 @@ def instanton(problem, coefficients, coordinate=None):
             "a polynomial in it has no instanton on the whole line"
         )
     lower, barrier, upper = polynomial_wells(coefficients)
-    power = np.polynomial.Polynomial(np.asarray(coefficients, dtype=np.float64))
+    # The constant term changes nothing but would cost digits: shift V so
+    # that its lower minimum is 0, and drop the coordinates that rest.
+    shifted = np.asarray(coefficients, dtype=np.float64).copy()
+    shifted[0] = 0.0
+    power = np.polynomial.Polynomial(shifted)
     bottom = min(power(lower), power(upper))
+    shifted[0] = -bottom
+    power = np.polynomial.Polynomial(shifted)
     start = np.asarray(problem.start, dtype=np.float64).copy()
     start[coordinate] = lower
     end_state = start.copy()
     end_state[coordinate] = upper
     fixed = problem._replace(
+        potential_fn=potentials.polynomial(shifted, problem.family, (coordinate,)),
         action="euclidean",
         end="fixed",
         start=start,
@@ -322,14 +340,10 @@ def instanton(problem, coefficients, coordinate=None):
     guess = np.broadcast_to(start, (fixed.time_slices + 1, start.size)).copy()
     guess[:, coordinate] = lower + (upper - lower) * 0.5 * (1 + np.tanh(fraction))
     minimum = minimum_action_path(fixed, initial_path=guess)
-    # Resting in the lower well costs T V there, other coordinates included.
-    rest = min(
-        float(problem.potential_fn(start)), float(problem.potential_fn(end_state))
-    )
-    action = minimum.action - fixed.duration * rest
+    action = minimum.action
     metric = float(np.asarray(fixed.metric)[0])
     integral, _ = scipy.integrate.quad(
-        lambda x: math.sqrt(max(power(x) - bottom, 0.0)),
+        lambda x: math.sqrt(max(power(x), 0.0)),
         lower,
         upper,
         points=[barrier],

@@ -127,6 +127,11 @@ def connection(chart, family, target, quadrature=None):
     Connection
         The velocity field, its chart components and both norms.
 
+    .. warning::
+       A degenerate law (width 0) or a non-finite chart gives NaN, as JAX
+       arithmetic does, rather than an error, so that the function can be
+       traced; check the chart first where it comes from user input.
+
     Examples
     --------
     At :math:`P = P_{data}` the connection is flat:
@@ -139,6 +144,12 @@ def connection(chart, family, target, quadrature=None):
     True
     """
     chart = jnp.asarray(chart, dtype=jnp.float64)
+    size = len(family.coordinate_names)
+    if chart.shape != (size,):
+        raise ValueError(
+            f"chart of shape {chart.shape}: the {family.name} family has "
+            f"{size} coordinates {family.coordinate_names}"
+        )
     quad = quadrature or potentials.gan_quadrature(target)
     log_pd_fn = potentials.data_log_density_fn(target)
     slope = jax.grad(lambda x: _field(chart, x, family, target, log_pd_fn))

@@ -1,5 +1,7 @@
 """Observables of a path ensemble."""
 
+import warnings
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -121,14 +123,32 @@ def transfer_kernel_marginal(problem, grid):
     Returns
     -------
     density
-        :math:`p` at ``grid``, normalized on it.
+        :math:`p` at ``grid``, normalized on it. A ``RuntimeWarning`` says
+        when the law reaches the grid's edges.
+
+    Raises
+    ------
+    ValueError
+        For another end condition or action, several free coordinates, or a
+        grid that is not finite, increasing and uniform.
     """
     if problem.end != "periodic" or problem.action != "euclidean":
         raise ValueError("the transfer kernel marginal is for periodic euclidean paths")
     if len(problem.free) != 1:
         raise ValueError("the transfer kernel marginal needs one free coordinate")
     grid = np.asarray(grid, dtype=np.float64)
-    step = grid[1] - grid[0]
+    steps = np.diff(grid) if grid.ndim == 1 else np.array([])
+    if (
+        grid.ndim != 1
+        or grid.size < 3
+        or not np.all(np.isfinite(grid))
+        or not np.all(steps > 0)
+        or not np.allclose(steps, steps[0], rtol=1e-6)
+    ):
+        raise ValueError(
+            "grid: at least 3 finite, increasing, uniformly spaced values needed"
+        )
+    step = steps[0]
     charts = np.broadcast_to(np.asarray(problem.start), (grid.size, len(problem.start)))
     charts = charts.copy()
     charts[:, problem.free[0]] = grid
@@ -147,4 +167,14 @@ def transfer_kernel_marginal(problem, grid):
     # Scaled by the largest eigenvalue so that the K-th powers do not underflow.
     powers = np.clip(eigenvalues / eigenvalues.max(), 0.0, None) ** problem.time_slices
     diagonal = (vectors**2) @ powers
-    return diagonal / (diagonal.sum() * step)
+    density = diagonal / (diagonal.sum() * step)
+    edge = max(density[0], density[-1]) / density.max()
+    if not np.isfinite(edge) or edge > 1e-6:
+        warnings.warn(
+            f"the law is not contained in the grid [{grid[0]:.4g}, {grid[-1]:.4g}] "
+            f"(density at its edges {edge:.2g} of the peak): widen the grid, or "
+            "the potential does not confine the path",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return density

@@ -130,4 +130,39 @@ def check_problem(problem):
         raise ValueError(f"time_slices = {problem.time_slices}; needs at least 2")
     if not problem.free:
         raise ValueError("no free coordinates")
+    n = len(problem.family.coordinate_names)
+    if len(set(problem.free)) != len(problem.free) or not all(
+        0 <= i < n for i in problem.free
+    ):
+        raise ValueError(f"free = {problem.free}: distinct indices in 0..{n - 1}")
+    for name in ("noise_scale", "friction", "duration"):
+        value = getattr(problem, name)
+        if not (np.isfinite(value) and value > 0):
+            raise ValueError(f"{name} = {value}: a positive finite number is needed")
+    if problem.action == "underdamped" and problem.friction * problem.time_step >= 2:
+        raise ValueError(
+            f"friction * time_step = {problem.friction * problem.time_step:.3g}: "
+            "the underdamped lattice needs less than 2 (its velocity update is "
+            "explicit in the friction)"
+        )
+    fixed = [i for i in range(n) if i not in problem.free]
+    for name in ("start", "end_state", "initial_velocity"):
+        value = getattr(problem, name)
+        if value is None:
+            continue
+        value = np.asarray(value, dtype=np.float64)
+        if value.shape != (n,) or not np.all(np.isfinite(value)):
+            raise ValueError(f"{name} = {value.tolist()}: {n} finite numbers needed")
+        if name == "initial_velocity" and np.any(value[fixed] != 0):
+            raise ValueError(
+                f"initial_velocity = {value.tolist()}: coordinates that are not "
+                "free must be at rest"
+            )
+        if name == "end_state" and np.any(
+            value[fixed] != np.asarray(problem.start)[fixed]
+        ):
+            raise ValueError(
+                f"end_state = {value.tolist()}: coordinates that are not free must "
+                "end where they start"
+            )
     return problem

@@ -15,6 +15,7 @@ from numpyro.infer import MCMC, NUTS
 from pathgan import whitening
 from pathgan.actions import action_fn
 from pathgan.flows import damped_flow, gradient_flow, minimum_action_path
+from pathgan.problem import check_problem
 
 PARAMETERIZATIONS = ("whitened", "plain")
 #: Actions whose free-end path is an explicit map of its noise.
@@ -31,7 +32,10 @@ EXTRA_FIELDS = (
 
 
 class NonFiniteStartError(RuntimeError):
-    """The action or its gradient is not finite where a chain starts."""
+    """The action or its gradient is not finite where a chain starts.
+
+    Also raised by :func:`exact_paths` when a drawn path is not finite.
+    """
 
 
 def path_model(problem, parameterization="whitened"):
@@ -230,6 +234,7 @@ def sample_paths(
         included), ``warmup_gradient_evaluations`` and
         ``gradient_evaluations`` (kept draws).
     """
+    check_problem(problem)
     flows, flow = _classical(problem)
     check_finite_start(problem, flow[None], what="the classical flow, path")
     minimum = minimum_action_path(problem, flow=flow)
@@ -239,6 +244,9 @@ def sample_paths(
         problem, parameterization, start_path, num_chains, init_jitter, key_init
     )
     check_finite_start(problem, init_paths)
+    if num_chains == 1:
+        # NumPyro expects one chain's initial values without a chain axis.
+        init = init[0]
     kernel = NUTS(
         path_model(problem, parameterization),
         target_accept_prob=target_accept,
@@ -332,6 +340,14 @@ def exact_paths(problem, rng_key, num_chains=4, num_samples=1000, batch_size=256
         sample stats hold zero divergences and no gradient evaluations beyond
         the map itself.
     """
+    for name, value in (
+        ("num_chains", num_chains),
+        ("num_samples", num_samples),
+        ("batch_size", batch_size),
+    ):
+        if not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} = {value!r}: a positive integer is needed")
+    check_problem(problem)
     if problem.action not in EXACT_ACTIONS or problem.end != "free":
         raise ValueError(
             f"exact draws exist only for action {' or '.join(EXACT_ACTIONS)} "
@@ -384,6 +400,14 @@ def exact_paths(problem, rng_key, num_chains=4, num_samples=1000, batch_size=256
     )
     actions = actions.reshape(-1)[:count].reshape(num_chains, num_samples)
     jax.block_until_ready(paths)
+    bad = ~np.all(np.isfinite(np.asarray(paths)), axis=-1)
+    if bad.any():
+        chain, draw, k = map(int, np.argwhere(bad)[0])
+        raise NonFiniteStartError(
+            f"exact draw {draw} of chain {chain} is not finite from time slice "
+            f"{k} on: the dynamics blow up (a start, velocity or time step too "
+            "large for the potential)"
+        )
     seconds = time.perf_counter() - started
     coords = _coords(problem)
     idata = az.from_dict(

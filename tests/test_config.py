@@ -46,6 +46,29 @@ BAD = [
         "sampler.method = 'exact' needs path.action = 'onsager_machlup' or",
     ),
     ({"potential": {"kind": "jsd"}}, "potential.kind = 'jsd': Input should be 'gan',"),
+    (
+        {"path": {"end": "periodic", "action": "euclidean"}},
+        "potential.kind = 'gan' with path.end = 'periodic': the mean of a periodic",
+    ),
+    (
+        {
+            "path": {"end": "periodic", "action": "euclidean"},
+            "potential": {"kind": "polynomial", "coefficients": [0.0, 0.0, -1.0]},
+        },
+        "the polynomial must grow without bound in both directions",
+    ),
+    (
+        {
+            "path": {"end": "periodic", "action": "euclidean"},
+            "potential": {"kind": "polynomial", "coefficients": [0.0, 1.0]},
+        },
+        "the polynomial must grow without bound",
+    ),
+    (
+        {"path": {"action": "underdamped", "initial_velocity": "fast"}},
+        "path.initial_velocity = 'fast': must be a table with keys mean, width",
+    ),
+    ({"path": {"duration": 1e300}}, "path.duration = 1e+300: Input should be less"),
     ({"path": {"action": "lagrangian"}}, "path.action = 'lagrangian'"),
     ({"path": {"end": "fixed"}}, "path.end_state is required when path.end = 'fixed'"),
     ({"path": {"end_state": {"mean": 1.0}}}, "path.end_state is only used"),

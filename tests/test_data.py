@@ -90,3 +90,13 @@ def test_byte_order_mark_is_not_part_of_the_first_column(tmp_path):
     path.write_bytes(b"\xef\xbb\xbfa\n1\n2\n")
     values, dropped = data.read_csv_columns(path, ["a"])
     assert values[:, 0].tolist() == [1.0, 2.0] and dropped == 0
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e-300])
+def test_extreme_magnitudes_are_standardized(tmp_path, scale):
+    path = tmp_path / "extreme.csv"
+    values = np.linspace(1.0, 1.7, 30) * scale
+    path.write_text("x\n" + "\n".join(repr(float(v)) for v in values) + "\n")
+    samples, _ = data.load_samples(str(path), ["x"], True)
+    expected = (values / scale - (values / scale).mean()) / (values / scale).std(ddof=1)
+    np.testing.assert_allclose(samples, expected, rtol=1e-12)

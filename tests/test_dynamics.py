@@ -318,3 +318,44 @@ def test_periodic_minimum_action_path_rests_in_a_well():
 def test_impossible_problems_are_refused(fields, message):
     with pytest.raises(ValueError, match=message):
         _mean_problem(DOUBLE_WELL, **fields)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (dict(action="underdamped", friction=100.0), "friction \\* time_step"),
+        (dict(noise_scale=-1.0), "noise_scale = -1.0"),
+        (dict(free=(0, 0)), "distinct indices"),
+        (dict(free=(2,)), "distinct indices"),
+        (
+            dict(action="underdamped", initial_velocity=np.array([0.0, 1.0])),
+            "coordinates that are not free must be at rest",
+        ),
+        (dict(start=np.array([np.nan, 1.0])), "2 finite numbers needed"),
+    ],
+)
+def test_inconsistent_problems_are_refused(fields, message):
+    with pytest.raises(ValueError, match=message):
+        _mean_problem(DOUBLE_WELL, duration=4.0, time_slices=16, **fields)
+
+
+def test_instanton_does_not_depend_on_the_constant_term():
+    actions_found = []
+    for constant in (0.0, 1e12, 1e300):
+        coefficients = [constant, 0.0, -2.0, 0.0, 1.0]
+        problem = _mean_problem(
+            coefficients, action="euclidean", duration=8.0, time_slices=64
+        )
+        actions_found.append(flows.instanton(problem, coefficients).action)
+    assert actions_found[1] == actions_found[0] == actions_found[2]
+
+
+def test_instanton_refuses_bad_input():
+    problem = _mean_problem(DOUBLE_WELL, action="euclidean", duration=8.0)
+    with pytest.raises(ValueError, match="finite numbers"):
+        flows.instanton(problem, [np.nan, 0.0, -2.0, 0.0, 1.0])
+    with pytest.raises(ValueError, match="index of a free coordinate"):
+        flows.instanton(problem, DOUBLE_WELL, coordinate=5)
+    width_problem = _mean_problem(DOUBLE_WELL, action="euclidean", free=(1,))
+    with pytest.raises(ValueError, match="reflected at 0"):
+        flows.instanton(width_problem, DOUBLE_WELL)

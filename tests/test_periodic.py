@@ -145,3 +145,12 @@ def test_library_transfer_kernel_marginal_matches_the_test_oracle():
     mean, second = transfer_kernel_moments(coefficients, 16, 4.0, 1.0)
     assert np.sum(density * grid) * step == pytest.approx(mean, rel=1e-7)
     assert np.sum(density * grid**2) * step == pytest.approx(second, rel=1e-7)
+
+
+def test_transfer_kernel_marginal_refuses_bad_grids_and_warns_at_its_edges():
+    problem = _problem([0.0, 0.0, 0.5], 16, 4.0)
+    for grid in (np.linspace(1.0, -1.0, 11), np.array([0.0, 1.0]), [0.0, np.nan, 1.0]):
+        with pytest.raises(ValueError, match="uniformly spaced"):
+            transfer_kernel_marginal(problem, grid)
+    with pytest.warns(RuntimeWarning, match="not contained in the grid"):
+        transfer_kernel_marginal(problem, np.linspace(-0.5, 0.5, 101))

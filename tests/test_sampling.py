@@ -232,3 +232,21 @@ def test_exact_draws_do_not_depend_on_the_batch_size():
     np.testing.assert_array_equal(
         one.posterior["action"].values, two.posterior["action"].values
     )
+
+
+def test_one_chain_runs():
+    problem = quadratic_problem("euclidean", "fixed", time_slices=6)
+    idata = sample_paths(
+        problem, jax.random.PRNGKey(0), num_chains=1, num_warmup=20, num_samples=20
+    )
+    assert idata.posterior["path"].shape == (1, 20, 7, 2)
+
+
+def test_exact_draws_that_blow_up_are_an_error():
+    from pathgan.sampling import NonFiniteStartError
+
+    problem = quadratic_problem("underdamped", "free", initial_velocity=1e300)
+    with pytest.raises(NonFiniteStartError, match="not finite"):
+        exact_paths(problem, jax.random.PRNGKey(0), num_chains=2, num_samples=5)
+    with pytest.raises(ValueError, match="num_samples = 0"):
+        exact_paths(problem, jax.random.PRNGKey(0), num_samples=0)
