@@ -23,7 +23,7 @@ import numpy as np
 from pathgan import data as data_module
 from pathgan import potentials
 from pathgan.config import VelocityConfig
-from pathgan.families import get_family
+from pathgan.families import get_family, is_reflected
 from pathgan import flows
 from pathgan.observables import (
     action_statistics,
@@ -349,10 +349,7 @@ def _write_marginal(folder, problem, idata):
         return
     lower, upper = lower - 0.2 * (upper - lower), upper + 0.2 * (upper - lower)
     coordinate = problem.free[0]
-    probe = np.asarray(problem.start, dtype=np.float64).copy()
-    probe[coordinate] = -1.0 - abs(probe[coordinate])
-    canonical = np.asarray(problem.family.canonical_fn(probe))[coordinate]
-    reflected = canonical != probe[coordinate]
+    reflected = is_reflected(problem.family, coordinate)
     if reflected:
         # Paths are recorded reflected at 0; the kernel lives on the whole line.
         lower, upper = -upper, upper

@@ -84,6 +84,16 @@ through :math:`s = 0` is reflected there and densities and potentials use
 FAMILIES = {"gaussian": GAUSSIAN}
 
 
+def is_reflected(family, coordinate):
+    """Whether the family folds ``coordinate`` at 0 (the gaussian width does).
+
+    A reflected coordinate is recorded by its absolute value, and a function of
+    it sees only that.
+    """
+    probe = jnp.ones(len(family.coordinate_names)).at[coordinate].set(-1.0)
+    return bool(family.canonical_fn(probe)[coordinate] != -1.0)
+
+
 def get_family(name):
     """The family called ``name``."""
     try:

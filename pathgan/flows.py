@@ -14,6 +14,7 @@ import scipy.integrate
 import scipy.optimize
 
 from pathgan import potentials, whitening
+from pathgan.families import is_reflected
 from pathgan.actions import action_fn
 
 
@@ -302,12 +303,7 @@ def instanton(problem, coefficients, coordinate=None):
             f"coordinate = {coordinate!r}: the index of a free coordinate is "
             f"needed, one of {list(problem.free)}"
         )
-    probe = np.asarray(problem.start, dtype=np.float64).copy()
-    probe[coordinate] = -1.0 - abs(probe[coordinate])
-    if (
-        float(problem.family.canonical_fn(jnp.asarray(probe))[coordinate])
-        != probe[coordinate]
-    ):
+    if is_reflected(problem.family, coordinate):
         name = problem.family.coordinate_names[coordinate]
         raise ValueError(
             f"the {problem.family.name} coordinate {name!r} is reflected at 0, so "

@@ -8,6 +8,7 @@ import math
 import warnings
 
 import arviz as az
+import jax
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -333,7 +334,7 @@ def plot_connection(chart, family, target, axes=None, num_points=400):
     )
     field = -np.asarray(connection.velocity_fn(near))
     directions = np.asarray(
-        jax_jacobian(family.transport_fn, chart, (near - chart[0]) / chart[1])
+        jax.jacfwd(family.transport_fn)(chart, (near - chart[0]) / chart[1])
     )
     followed = -directions @ np.asarray(connection.tangent)
     bottom.axhline(0.0, color="0.5", linewidth=0.8)
@@ -353,13 +354,6 @@ def plot_connection(chart, family, target, axes=None, num_points=400):
     )
     bottom.legend(fontsize="small")
     return axes
-
-
-def jax_jacobian(transport_fn, chart, z):
-    """``d transport_fn(chart, z) / d chart`` at reference points ``z``."""
-    import jax
-
-    return jax.jacfwd(transport_fn)(chart, z)
 
 
 def plot_slice_marginal(idata, coordinate, grid, density, ax=None, bins=80):
